@@ -1,0 +1,71 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test lint format messages compilemessages migrate demo chromium clean help
+
+help:
+	@echo "make run    – installieren, migrieren, Demo laden, Server auf http://$(HOST):$(PORT)"
+	@echo "make test   – installieren, Lint und alle Tests (auch im Browser)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changed.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Translations are compiled with Babel, so GNU gettext is not needed to run the site.
+compilemessages: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d locale -D django --statistics 2>&1 | tail -n 2
+	$(BIN)/pybabel compile -d locale-overrides -D django 2>&1 | tail -n 1
+
+# Extracting strings needs GNU gettext (apt-get install gettext); only developers need it.
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages -l de -l en -i node_modules -i var -i bench --no-obsolete
+	$(MAKE) compilemessages
+
+migrate: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py load_demo
+
+run: $(VENV)/.installed node_modules/.installed compilemessages demo
+	@echo "Forum auf http://$(HOST):$(PORT)/ (HTTP und WebSockets, Strg+C beendet)"
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets --lifespan off --no-server-header
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installiere Debians Chromium für die Browsertests …"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(VENV)/.installed-dev node_modules/.installed compilemessages chromium lint
+	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || { echo "Fehlende Migrationen"; exit 1; }
+	$(BIN)/pytest tests --ignore=tests/browser -q
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest tests/browser -q
+
+clean:
+	rm -rf $(VENV) node_modules var/static

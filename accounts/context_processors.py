@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from .permissions import can_act_as_member, is_moderator
+
+
+def membership(request) -> dict:
+    user = getattr(request, "user", None)
+    return {
+        "is_moderator": is_moderator(user),
+        "can_act_as_member": can_act_as_member(user),
+    }

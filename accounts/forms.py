@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import Organisation, User, handle_validator
+from .selectors import current_terms
+
+RESERVED_HANDLES = frozenset(
+    {
+        "admin", "administrator", "moderation", "moderator", "mod", "support", "system",
+        "forum", "team", "root", "staff", "betrieb", "redaktion", "alle", "all", "here",
+        "ehemaliges-mitglied", "anonym", "impressum", "datenschutz",
+    }
+)  # fmt: skip
+
+
+def clean_handle_value(handle: str, *, exclude_pk: int | None = None) -> str:
+    handle = (handle or "").strip().lstrip("@")
+    handle_validator(handle)
+    if handle.lower() in RESERVED_HANDLES:
+        raise forms.ValidationError(
+            _("Dieser Benutzername ist reserviert. Bitte wählen Sie einen anderen.")
+        )
+    taken = User.objects.filter(handle__iexact=handle)
+    if exclude_pk:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise forms.ValidationError(
+            _(
+                "Der Benutzername „%(handle)s“ ist bereits vergeben. Bitte wählen Sie einen anderen."
+            ),
+            params={"handle": handle},
+        )
+    return handle
+
+
+class SignupForm(AllauthSignupForm):
+    display_name = forms.CharField(
+        label=_("Ihr Name"),
+        max_length=100,
+        help_text=_("So erscheinen Sie bei Ihren Beiträgen, z. B. „Anna Schmidt“."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    handle = forms.CharField(
+        label=_("Benutzername"),
+        max_length=30,
+        help_text=_(
+            "Für Ihre Profiladresse und @-Erwähnungen, z. B. „anna-schmidt“. 3 bis 30 "
+            "Zeichen: Buchstaben ohne Umlaute, Ziffern, - und _."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    accept_terms = forms.BooleanField(
+        required=True,
+        error_messages={
+            "required": _("Bitte stimmen Sie den Nutzungsbedingungen und der Netiquette zu.")
+        },
+    )
+
+    field_order = ["display_name", "handle", "email", "password1", "password2", "accept_terms"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.terms = current_terms()
+        self.fields["email"].label = _("Dienstliche E-Mail-Adresse")
+        self.fields["email"].help_text = _(
+            "Mit der Adresse Ihrer Kommune oder Behörde werden Sie sofort Mitglied; andere "
+            "Adressen prüft die Moderation."
+        )
+        self.fields["accept_terms"].label = format_html(
+            _("Ich stimme den {terms} und der {netiquette} zu."),
+            terms=format_html(
+                '<a href="{}">{}</a>', reverse("accounts:terms"), _("Nutzungsbedingungen")
+            ),
+            netiquette=format_html(
+                '<a href="{}">{}</a>',
+                reverse("forum:page", kwargs={"slug": "netiquette"}),
+                _("Netiquette"),
+            ),
+        )
+        for name in ("display_name", "handle", "email", "password1", "password2"):
+            if name in self.fields:
+                self.fields[name].widget.attrs.pop("placeholder", None)
+
+    def clean_handle(self) -> str:
+        return clean_handle_value(self.cleaned_data.get("handle", ""))
+
+    def custom_signup(self, request, user) -> None:
+        from .services import terms_accept
+
+        if self.terms is not None:
+            terms_accept(user, terms=self.terms)
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label=_("Name"), max_length=100)
+    job_title = forms.CharField(
+        label=_("Einheit / Funktion"),
+        max_length=150,
+        required=False,
+        help_text=_("z. B. „Amt für Stadtplanung, Quartiersmanagement“"),
+    )
+    bio = forms.CharField(
+        label=_("Kurzprofil"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    expertise = forms.CharField(
+        label=_("Fachgebiete"),
+        required=False,
+        max_length=500,
+        help_text=_("Schlagwörter, durch Kommas getrennt, z. B. „Klimaanpassung, Leerstand“"),
+    )
+
+    def clean_expertise(self) -> list[str]:
+        raw = self.cleaned_data.get("expertise", "")
+        tags = []
+        for part in raw.split(","):
+            tag = " ".join(part.split())
+            if tag and tag.lower() not in {t.lower() for t in tags}:
+                if len(tag) > 50:
+                    raise forms.ValidationError(
+                        _("Ein Schlagwort darf höchstens 50 Zeichen lang sein: „%(tag)s“."),
+                        params={"tag": tag[:50]},
+                    )
+                tags.append(tag)
+        if len(tags) > 10:
+            raise forms.ValidationError(_("Bitte geben Sie höchstens 10 Fachgebiete an."))
+        return tags
+
+
+class MembershipApproveForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.order_by("name"),
+        empty_label=_("– Organisation wählen –"),
+        error_messages={"required": _("Bitte wählen Sie die Organisation der Person.")},
+    )
+
+
+class MembershipRejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Begründung (wird der Person per E-Mail gesendet)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Bitte geben Sie eine Begründung an.")},
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-Mail-Adresse"))
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.order_by("name"),
+        empty_label=_("– Organisation wählen –"),
+    )
+    message = forms.CharField(
+        label=_("Persönliche Nachricht (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class TermsAcceptForm(forms.Form):
+    accept = forms.BooleanField(
+        label=_("Ich habe die Nutzungsbedingungen und die Netiquette gelesen und stimme zu."),
+        error_messages={"required": _("Bitte bestätigen Sie Ihre Zustimmung.")},
+    )

@@ -1,0 +1,145 @@
+"""Reads about accounts and organisations, with fixed query counts."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .models import Invitation, Organisation, OrganisationDomain, TermsVersion, User
+
+
+def organisation_for_email(email: str) -> Organisation | None:
+    """The organisation whose active domain matches the address; the most specific wins.
+
+    ``anna@stadtplanung.bochum.de`` matches ``bochum.de``; ``x@notbochum.de`` does not.
+    """
+    if "@" not in email:
+        return None
+    host = email.rsplit("@", 1)[1].strip().lower().rstrip(".")
+    labels = host.split(".")
+    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    if not candidates:
+        return None
+    domains = (
+        OrganisationDomain.objects.filter(domain__in=candidates, active=True)
+        .select_related("organisation")
+        .order_by()
+    )
+    best = max(domains, key=lambda d: len(d.domain), default=None)
+    return best.organisation if best else None
+
+
+def open_invitation_for_email(email: str) -> Invitation | None:
+    return (
+        Invitation.objects.filter(
+            email__iexact=email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("organisation")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    return Invitation.objects.select_related("organisation").filter(token=token).first()
+
+
+def pending_members() -> QuerySet[User]:
+    """People waiting for a moderator: confirmed address, not yet approved, not rejected."""
+    return (
+        User.objects.filter(is_active=True, membership=User.Membership.PENDING)
+        .filter(emailaddress__verified=True, emailaddress__primary=True)
+        .select_related("organisation", "suggested_organisation")
+        .order_by("date_joined")
+        .distinct()
+    )
+
+
+def recently_decided_members(limit: int = 20) -> QuerySet[User]:
+    return (
+        User.objects.filter(membership=User.Membership.REJECTED)
+        .select_related("organisation")
+        .order_by("-membership_changed_at")[:limit]
+    )
+
+
+def organisations_with_member_counts() -> QuerySet[Organisation]:
+    return Organisation.objects.annotate(
+        member_count=Count(
+            "members",
+            filter=Q(members__membership=User.Membership.APPROVED, members__is_active=True),
+        )
+    ).order_by("kind", "name")
+
+
+def organisation_detail(slug: str) -> Organisation | None:
+    return (
+        Organisation.objects.prefetch_related("domains")
+        .annotate(
+            member_count=Count(
+                "members",
+                filter=Q(members__membership=User.Membership.APPROVED, members__is_active=True),
+            )
+        )
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def organisation_members(organisation: Organisation) -> QuerySet[User]:
+    return (
+        User.objects.filter(
+            organisation=organisation, membership=User.Membership.APPROVED, is_active=True
+        )
+        .select_related("organisation")
+        .prefetch_related("expertise")
+        .order_by("display_name")
+    )
+
+
+def member_directory(query: str = "") -> QuerySet[User]:
+    members = (
+        User.objects.filter(membership=User.Membership.APPROVED, is_active=True)
+        .select_related("organisation")
+        .prefetch_related("expertise")
+        .order_by("display_name")
+    )
+    if query:
+        members = members.filter(
+            Q(display_name__icontains=query)
+            | Q(handle__icontains=query)
+            | Q(organisation__name__icontains=query)
+            | Q(job_title__icontains=query)
+            | Q(expertise__name__icontains=query)
+        ).distinct()
+    return members
+
+
+def member_profile(handle: str) -> User | None:
+    return (
+        User.objects.filter(handle__iexact=handle, is_active=True)
+        .select_related("organisation")
+        .prefetch_related("expertise")
+        .first()
+    )
+
+
+def current_terms() -> TermsVersion | None:
+    return (
+        TermsVersion.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
+        .order_by("-published_at")
+        .first()
+    )
+
+
+def has_accepted(user: User, terms: TermsVersion) -> bool:
+    return terms.acceptances.filter(user=user).exists()
+
+
+def recent_invitations(limit: int = 50) -> QuerySet[Invitation]:
+    return Invitation.objects.select_related("organisation", "invited_by", "accepted_by").order_by(
+        "-created_at"
+    )[:limit]

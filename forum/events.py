@@ -1,0 +1,31 @@
+"""Channel group names and sending events to them after commit.
+
+Groups are private by construction: ``user.<id>`` reaches one person's sockets; the sender
+chooses the recipients and consumers only forward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+EVENT_TYPE = "forum.event"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def send_event(group: str, kind: str, payload: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(group, {"type": EVENT_TYPE, "kind": kind, "payload": payload})
+
+
+def send_event_on_commit(group: str, kind: str, payload: dict[str, Any]) -> None:
+    """Push only once the data the event talks about is committed."""
+    transaction.on_commit(lambda: send_event(group, kind, payload), robust=True)

@@ -1,0 +1,73 @@
+"""The one place that turns Markdown into sanitised HTML.
+
+Python-Markdown passes raw HTML through, so its output is always cleaned by nh3 (ammonia)
+with the allowlist below. Links get ``rel="nofollow ugc noopener"``; images are only
+allowed from this site (relative URLs).
+"""
+
+from __future__ import annotations
+
+import markdown as md
+import nh3
+
+ALLOWED_TAGS: frozenset[str] = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt",
+        "em", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
+        "s", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr",
+        "ul",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"align", "scope"},
+    "td": {"align"},
+    "ol": {"start"},
+    "code": {"class"},
+}
+ALLOWED_URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+_EXTENSIONS = [
+    "markdown.extensions.tables",
+    "markdown.extensions.fenced_code",
+    "markdown.extensions.sane_lists",
+    "markdown.extensions.nl2br",
+    "pymdownx.magiclink",
+    "pymdownx.tilde",
+]
+
+
+def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
+    # Images only from this site: a relative path, never another host or a data: URI.
+    if (
+        element == "img"
+        and attribute == "src"
+        and (not value.startswith("/") or value.startswith("//"))
+    ):
+        return None
+    if element == "code" and attribute == "class" and not value.startswith("language-"):
+        return None
+    return value
+
+
+def render_markdown(source: str) -> str:
+    """Render user Markdown to HTML that is safe to print without escaping."""
+    html = md.markdown(source or "", extensions=_EXTENSIONS, output_format="html")
+    # <h1> is not allowed: the page owns it; nh3 keeps the text of a dropped tag.
+    return sanitize_html(html)
+
+
+def sanitize_html(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        link_rel=LINK_REL,
+        clean_content_tags={"script", "style"},
+        attribute_filter=_filter_attribute,
+        strip_comments=True,
+    )
