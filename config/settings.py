@@ -220,6 +220,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Stadtumbau-Forum"
+# Moderators (who must use 2FA) change their address like everyone else: the new address
+# only replaces the old one once it is confirmed, and password resets go to confirmed ones.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "de"
@@ -232,7 +235,8 @@ USE_TZ = True
 
 # --- Static and uploaded files ----------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing root
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # The KERN design system, installed by npm and served from here, never from a CDN.

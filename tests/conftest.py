@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # allauth keeps rate-limit counters in the cache; every test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def network(db):
+    from django.conf import settings
+
+    from accounts.services import network_load_file
+
+    network_load_file(settings.NETWORK_FILE)
+
+
+@pytest.fixture
+def bochum(network):
+    from accounts.models import Organisation
+
+    return Organisation.objects.get(slug="bochum")
+
+
+@pytest.fixture
+def member(network):
+    from tests.factories import make_member
+
+    return make_member(email="jonas.becker@bochum.de", handle="jonas-becker")
+
+
+@pytest.fixture
+def moderator(network):
+    from tests.factories import make_moderator
+
+    return make_moderator()
+
+
+@pytest.fixture
+def mfa_moderator(moderator):
+    from tests.factories import activate_totp
+
+    activate_totp(moderator)
+    return moderator
+
+
+@pytest.fixture
+def mod_client(mfa_moderator):
+    """A second browser, signed in as a moderator with 2FA, beside the ``client`` fixture."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(mfa_moderator)
+    return client
