@@ -137,12 +137,29 @@ class ProfileForm(forms.Form):
 
 
 class MembershipApproveForm(forms.Form):
-    organisation = forms.ModelChoiceField(
+    """Choose the organisation for a pending person.
+
+    The queue shows one form per person; the organisations are read once and shared, so the
+    page's query count does not grow with the number of people waiting.
+    """
+
+    organisation = forms.TypedChoiceField(
         label=_("Organisation"),
-        queryset=Organisation.objects.order_by("name"),
-        empty_label=_("– Organisation wählen –"),
+        coerce=int,
         error_messages={"required": _("Bitte wählen Sie die Organisation der Person.")},
     )
+
+    def __init__(self, *args, organisations: list[Organisation] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organisations is None:
+            organisations = list(Organisation.objects.order_by("name"))
+        self._organisations = {o.pk: o for o in organisations}
+        self.fields["organisation"].choices = [("", _("– Organisation wählen –"))] + [
+            (o.pk, o.name) for o in organisations
+        ]
+
+    def clean_organisation(self) -> Organisation:
+        return self._organisations[self.cleaned_data["organisation"]]
 
 
 class MembershipRejectForm(forms.Form):

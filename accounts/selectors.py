@@ -75,6 +75,10 @@ def organisations_with_member_counts() -> QuerySet[Organisation]:
     ).order_by("kind", "name")
 
 
+def organisations_for_choice() -> QuerySet[Organisation]:
+    return Organisation.objects.order_by("name")
+
+
 def organisation_detail(slug: str) -> Organisation | None:
     return (
         Organisation.objects.prefetch_related("domains")

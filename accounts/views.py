@@ -156,16 +156,23 @@ def mod_index(request):
 def _render_member_queue(request, *, member=None, approve_form=None, reject_form=None):
     """The queue; after a failed action the bound form replaces the fresh one (nothing lost)."""
     pending = list(selectors.pending_members())
-    for u in pending:
-        failed = member is not None and u.pk == member.pk
-        u.approve_form = (
-            approve_form if failed and approve_form else None
-        ) or MembershipApproveForm(
-            prefix=f"m{u.pk}", initial={"organisation": u.suggested_organisation_id}
-        )
-        u.reject_form = (reject_form if failed and reject_form else None) or MembershipRejectForm(
-            prefix=f"m{u.pk}"
-        )
+    organisations = list(selectors.organisations_for_choice())
+    for person in pending:
+        failed = member is not None and person.pk == member.pk
+        if failed and approve_form is not None:
+            person.approve_form = approve_form
+        else:
+            person.approve_form = MembershipApproveForm(
+                prefix=f"m{person.pk}",
+                initial={
+                    "organisation": person.suggested_organisation_id or person.organisation_id
+                },
+                organisations=organisations,
+            )
+        if failed and reject_form is not None:
+            person.reject_form = reject_form
+        else:
+            person.reject_form = MembershipRejectForm(prefix=f"m{person.pk}")
     return render(
         request,
         "accounts/mod_members.html",

@@ -5,6 +5,12 @@ from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Hashing strength is not under test; PBKDF2 would dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # allauth keeps rate-limit counters in the cache; every test starts with none.
     cache.clear()
