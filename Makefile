@@ -30,8 +30,8 @@ node_modules/.installed: package.json package-lock.json
 
 # Translations are compiled with Babel, so GNU gettext is not needed to run the site.
 compilemessages: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d locale -D django --statistics 2>&1 | tail -n 2
-	$(BIN)/pybabel compile -d locale-overrides -D django 2>&1 | tail -n 1
+	$(BIN)/pybabel compile -q -d locale -D django
+	$(BIN)/pybabel compile -q -d locale-overrides -D django
 
 # Extracting strings needs GNU gettext (apt-get install gettext); only developers need it.
 messages: $(VENV)/.installed
@@ -46,7 +46,7 @@ demo: migrate
 
 run: $(VENV)/.installed node_modules/.installed compilemessages demo
 	@echo "Forum auf http://$(HOST):$(PORT)/ (HTTP und WebSockets, Strg+C beendet)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets --lifespan off --no-server-header
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio --lifespan off --no-server-header
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -55,14 +55,17 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("membership", "is_staff", "is_active", "groups", "organisation__kind")
     search_fields = ("display_name", "handle", "email", "organisation__name")
     list_select_related = ("organisation",)
+    # Membership and organisation follow rules (domains, review, audit): they change through
+    # the review queue or the admin action, never by editing the field.
     readonly_fields = (
+        "organisation",
         "membership",
         "membership_note",
         "membership_changed_at",
         "last_login",
         "date_joined",
     )
-    autocomplete_fields = ("organisation", "suggested_organisation")
+    autocomplete_fields = ("suggested_organisation",)
     fieldsets = (
         (None, {"fields": ("email", "handle", "display_name", "password")}),
         (_("Profil"), {"fields": ("organisation", "job_title", "bio")}),

@@ -230,3 +230,13 @@ class TestLogin:
         response = client.post("/accounts/login/", {"login": member.email, "password": PASSWORD})
         assert response.status_code == 302
         assert client.session["_auth_user_id"] == str(member.pk)
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_are_rate_limited_with_a_german_message(client, member):
+    for _ in range(5):
+        client.post("/accounts/login/", {"login": member.email, "password": "falsch"})
+    response = client.post("/accounts/login/", {"login": member.email, "password": PASSWORD})
+    html = response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert "Zu viele" in html
