@@ -30,8 +30,8 @@ node_modules/.installed: package.json package-lock.json
 
 # Translations are compiled with Babel, so GNU gettext is not needed to run the site.
 compilemessages: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d locale -D django
-	$(BIN)/pybabel compile -q -d locale-overrides -D django
+	$(BIN)/pybabel compile -d locale -D django
+	$(BIN)/pybabel compile -d locale-overrides -D django
 
 # Extracting strings needs GNU gettext (apt-get install gettext); only developers need it.
 messages: $(VENV)/.installed
