@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from forum.views.health import healthz
 
-admin.site.site_header = "Stadtumbau-Forum – Betrieb"
-admin.site.site_title = "Stadtumbau-Forum"
-admin.site.index_title = "Verwaltung"
+admin.site.site_header = _("Stadtumbau-Forum – Betrieb")
+admin.site.site_title = _("Stadtumbau-Forum")
+admin.site.index_title = _("Verwaltung")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
