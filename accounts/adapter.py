@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
@@ -13,9 +16,13 @@ class AccountAdapter(DefaultAccountAdapter):
         user.display_name = data["display_name"].strip()
         return super().save_user(request, user, form, commit=commit)
 
-    def get_email_verification_redirect_url(self, email_address):
-        return super().get_email_verification_redirect_url(email_address)
-
     def send_mail(self, template_prefix, email, context):
-        context = {"site_url": settings.SITE_URL, "forum_name": settings.FORUM_NAME, **context}
+        # allauth names the "site" after the request's host; mails name the forum instead.
+        site = SimpleNamespace(name=settings.FORUM_NAME, domain=urlsplit(settings.SITE_URL).netloc)
+        context = {
+            "site_url": settings.SITE_URL,
+            "forum_name": settings.FORUM_NAME,
+            "current_site": site,
+            **context,
+        }
         return super().send_mail(template_prefix, email, context)

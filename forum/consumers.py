@@ -13,6 +13,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
+            # Accept, then close with our code: a refused handshake would reach the browser
+            # only as 1006, and the client could not tell "sign in first" from a network error.
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.groups_joined = [user_group(user.pk)]

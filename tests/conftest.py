@@ -10,12 +10,21 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _clear_our_cache_keys() -> None:
+    # With Redis, clear() would flush the whole database, channel layer included: delete only
+    # this site's prefixed keys there.
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # allauth keeps rate-limit counters in the cache; every test starts with none.
-    cache.clear()
+    _clear_our_cache_keys()
     yield
-    cache.clear()
+    _clear_our_cache_keys()
 
 
 @pytest.fixture
