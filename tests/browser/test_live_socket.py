@@ -25,8 +25,7 @@ def test_signed_in_member_gets_a_live_socket(page, sign_in, watch):
 
 def test_guest_socket_is_refused(page, watch):
     page.goto("/")
-    # The consumer closes before accepting, so the handshake is answered with 403: the
-    # browser logs that and reports 1006 (its close code 4401 cannot reach a browser).
-    watch.expect_console_error("Error during WebSocket handshake: Unexpected response code: 403")
-    assert page.evaluate(SOCKET_PING) == {"closed": 1006}
+    # The consumer accepts and closes at once with 4401, so the client can tell "sign in
+    # first" from a network error and stops reconnecting.
+    assert page.evaluate(SOCKET_PING) == {"closed": 4401}
     watch.assert_clean()
