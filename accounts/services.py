@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from forum.emails import send_email_on_commit
 from forum.services.audit import audit_record
+from forum.services.tags import tags_get_or_create
 
 from .models import (
     Invitation,
@@ -296,7 +297,7 @@ def profile_update(
         user.bio = bio.strip()
         user.full_clean(exclude=["password", "expertise"])
         user.save(update_fields=["display_name", "job_title", "bio"])
-        user.expertise.set(expertise, clear=True)
+        user.expertise.set(tags_get_or_create(expertise), clear=True)
     return user
 
 

@@ -20,3 +20,195 @@ class AccessibilityFeedbackForm(forms.Form):
         label=_("E-Mail-Adresse für Rückfragen (optional)"),
         required=False,
     )
+
+
+# --- Threads and posts ------------------------------------------------------------------------
+
+
+class MonthInput(forms.DateInput):
+    input_type = "month"
+
+    def format_value(self, value):
+        if hasattr(value, "strftime"):
+            return value.strftime("%Y-%m")
+        return value
+
+
+class MonthField(forms.DateField):
+    """A month ("2024-05"), stored as its first day."""
+
+    widget = MonthInput
+    input_formats = ["%Y-%m", "%m/%Y", "%m.%Y"]
+    default_error_messages = {"invalid": _("Bitte geben Sie einen Monat an, z. B. 2024-05.")}
+
+
+def _body_field(label, help_text=""):
+    from forum.models import POST_MAX_LENGTH
+
+    return forms.CharField(
+        label=label,
+        max_length=POST_MAX_LENGTH,
+        help_text=help_text
+        or _(
+            "Markdown: **fett**, *kursiv*, Listen mit „-“, Links als [Text](https://…), "
+            "Zitate mit „>“. @benutzername erwähnt jemanden."
+        ),
+        widget=forms.Textarea(attrs={"rows": 10, "data-composer": "body"}),
+        error_messages={"required": _("Bitte schreiben Sie einen Text.")},
+    )
+
+
+class TagsField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Schlagwörter"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 300)
+        kwargs.setdefault(
+            "help_text",
+            _("Bis zu fünf, durch Kommas getrennt, z. B. „Leerstand, Zwischennutzung“."),
+        )
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"data-tag-input": "", "list": "tag-suggestions", "autocomplete": "off"}
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return [part for part in (p.strip() for p in value.split(",")) if part]
+
+
+class ThreadForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("Themenfeld"),
+        queryset=None,
+        empty_label=_("– Themenfeld wählen –"),
+        error_messages={"required": _("Bitte wählen Sie ein Themenfeld.")},
+    )
+    kind = forms.ChoiceField(label=_("Art des Beitrags"), widget=forms.RadioSelect)
+    title = forms.CharField(
+        label=_("Titel"),
+        max_length=200,
+        help_text=_("Eine Frage oder ein Satz, der den Inhalt zusammenfasst."),
+        error_messages={"required": _("Bitte geben Sie einen Titel an.")},
+    )
+    body = _body_field(_("Text"))
+    tags = TagsField()
+    event_start = forms.DateTimeField(
+        label=_("Termin (nur Ankündigungen)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M"],
+    )
+    event_place = forms.CharField(
+        label=_("Ort (nur Ankündigungen)"), required=False, max_length=200
+    )
+    client_token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, categories, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories
+        self.fields["kind"].choices = kinds
+        if not any(value == "announcement" for value, _label in kinds):
+            del self.fields["event_start"]
+            del self.fields["event_place"]
+
+
+class ProjectProfileForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, required=False)
+    programme = forms.ChoiceField(label=_("Programm / Förderung"))
+    programme_detail = forms.CharField(
+        label=_("Programm im Detail"), max_length=200, required=False
+    )
+    start_month = MonthField(label=_("Beginn (Monat)"), required=False)
+    end_month = MonthField(label=_("Ende (Monat)"), required=False)
+    budget_eur = forms.IntegerField(
+        label=_("Budget in Euro"),
+        required=False,
+        min_value=0,
+        max_value=10**12,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}),
+    )
+    funding_share_pct = forms.IntegerField(
+        label=_("Förderanteil in Prozent"), required=False, min_value=0, max_value=100
+    )
+    status = forms.ChoiceField(label=_("Stand"))
+    partners = forms.CharField(
+        label=_("Partner"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    results = forms.CharField(
+        label=_("Ergebnisse"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    lessons_learned = forms.CharField(
+        label=_("Erkenntnisse (Lessons Learned)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    contact = forms.CharField(label=_("Ansprechperson"), required=False, max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        from accounts.models import Organisation
+        from forum.models import ProjectProfile
+
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.order_by("name")
+        self.fields["organisation"].empty_label = _("– meine Organisation –")
+        self.fields["programme"].choices = [
+            ("", _("– bitte wählen –")),
+            *ProjectProfile.Programme.choices,
+        ]
+        self.fields["status"].choices = ProjectProfile.Status.choices
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_month"), data.get("end_month")
+        if start and end and end < start:
+            self.add_error("end_month", _("Das Ende liegt vor dem Beginn."))
+        return data
+
+    def to_data(self):
+        from forum.services.threads import ProfileData
+
+        data = dict(self.cleaned_data)
+        organisation = data.pop("organisation")
+        return ProfileData(organisation_id=organisation.pk if organisation else None, **data)
+
+
+class ReplyForm(forms.Form):
+    body = _body_field(_("Ihre Antwort"))
+    client_token = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class PostEditForm(forms.Form):
+    body = _body_field(_("Text"))
+
+
+class SummaryForm(forms.Form):
+    summary = forms.CharField(
+        label=_("Ergebnis"),
+        required=False,
+        max_length=20000,
+        help_text=_(
+            "Fassen Sie zusammen, was die Diskussion ergeben hat. Leer lassen entfernt das Ergebnis."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+class ThreadEditForm(forms.Form):
+    title = forms.CharField(label=_("Titel"), max_length=200)
+    kind = forms.ChoiceField(label=_("Art des Beitrags"), widget=forms.RadioSelect)
+    tags = TagsField()
+
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds

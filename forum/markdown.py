@@ -7,6 +7,8 @@ allowed from this site (relative URLs).
 
 from __future__ import annotations
 
+import re
+
 import markdown as md
 import nh3
 
@@ -71,3 +73,46 @@ def sanitize_html(html: str) -> str:
         attribute_filter=_filter_attribute,
         strip_comments=True,
     )
+
+
+MENTION_RE = re.compile(r"(?<![\w@/.])@([A-Za-z0-9](?:[A-Za-z0-9_-]{1,28}[A-Za-z0-9]))(?![\w-])")
+_TAG_RE = re.compile(r"(<[^>]+>)")
+
+
+def mentioned_handles(source: str) -> set[str]:
+    """Handles written as @handle in the text (lower-cased), outside code."""
+    without_code = re.sub(r"```.*?```|`[^`]*`", " ", source or "", flags=re.DOTALL)
+    return {m.lower() for m in MENTION_RE.findall(without_code)}
+
+
+def link_mentions(html: str, handles: dict[str, str]) -> str:
+    """Turn @handle in sanitised HTML into profile links for the given existing handles.
+
+    ``handles`` maps the lower-cased handle to its canonical spelling. Text inside code and
+    existing links is left alone. Runs after sanitising: the links are made here, from
+    validated handles only.
+    """
+    if not handles:
+        return html
+    out: list[str] = []
+    skip_depth = 0
+    for part in _TAG_RE.split(html):
+        if part.startswith("<"):
+            name = part[1:].split(None, 1)[0].rstrip(">").lower() if len(part) > 2 else ""
+            if name in ("code", "pre", "a"):
+                skip_depth += 1
+            elif name in ("/code", "/pre", "/a"):
+                skip_depth = max(skip_depth - 1, 0)
+            out.append(part)
+        elif skip_depth or "@" not in part:
+            out.append(part)
+        else:
+
+            def replace(match: re.Match) -> str:
+                canonical = handles.get(match.group(1).lower())
+                if canonical is None:
+                    return match.group(0)
+                return f'<a class="mention" href="/u/{canonical}/">@{canonical}</a>'
+
+            out.append(MENTION_RE.sub(replace, part))
+    return "".join(out)

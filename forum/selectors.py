@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from .models import Category, SitePage
-from .permissions import visible_categories
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from taggit.models import Tag
+
+from .models import (
+    Bookmark,
+    Category,
+    Level,
+    Post,
+    PostRevision,
+    Reaction,
+    ReadState,
+    SitePage,
+    TagFollow,
+    Thread,
+    ThreadFollow,
+)
+from .permissions import visible_categories, visible_threads
+
+POSTS_PER_PAGE = 20
+THREADS_PER_PAGE = 30
+
+SORTS = {
+    "aktivitaet": ("-is_pinned", "-last_activity_at"),
+    "neu": ("-created_at",),
+    "antworten": ("-post_count", "-last_activity_at"),
+}
 
 
 def categories_for(user) -> QuerySet[Category]:
@@ -18,3 +43,182 @@ def category_by_slug(slug: str) -> Category | None:
 
 def site_page(slug: str) -> SitePage | None:
     return SitePage.objects.filter(slug=slug).first()
+
+
+# --- Thread lists -----------------------------------------------------------------------------
+
+
+@dataclass
+class ThreadFilters:
+    category: Category | None = None
+    tag: Tag | None = None
+    organisation_id: int | None = None
+    kind: str = ""
+    unanswered: bool = False
+    solved: str = ""  # "ja", "nein" or ""
+    programme: str = ""
+    status: str = ""
+    sort: str = "aktivitaet"
+
+
+def thread_list(user, filters: ThreadFilters, page_number) -> Page:
+    """A page of threads a person may read, with what the list rows show, in fixed queries."""
+    qs = visible_threads(user).select_related(
+        "category", "author", "organisation", "last_poster", "profile"
+    )
+    if filters.category is not None:
+        qs = qs.filter(category=filters.category)
+    if filters.tag is not None:
+        qs = qs.filter(tags=filters.tag)
+    if filters.organisation_id:
+        qs = qs.filter(organisation_id=filters.organisation_id)
+    if filters.kind in Thread.Kind.values:
+        qs = qs.filter(kind=filters.kind)
+    if filters.unanswered:
+        qs = qs.filter(kind=Thread.Kind.QUESTION, post_count__lte=1)
+    if filters.solved == "ja":
+        qs = qs.filter(accepted_post__isnull=False)
+    elif filters.solved == "nein":
+        qs = qs.filter(kind=Thread.Kind.QUESTION, accepted_post__isnull=True)
+    if filters.programme:
+        qs = qs.filter(profile__programme=filters.programme)
+    if filters.status:
+        qs = qs.filter(profile__status=filters.status)
+    if user.is_authenticated:
+        qs = qs.annotate(
+            last_read=Subquery(
+                ReadState.objects.filter(user=user, thread=OuterRef("pk")).values(
+                    "last_read_number"
+                )[:1],
+                output_field=IntegerField(),
+            )
+        )
+    else:
+        qs = qs.annotate(last_read=Value(None, output_field=IntegerField()))
+    qs = qs.order_by(*SORTS.get(filters.sort, SORTS["aktivitaet"]), "-pk")
+    page = Paginator(qs.prefetch_related("tags"), THREADS_PER_PAGE).get_page(page_number)
+    return page
+
+
+# --- One thread -------------------------------------------------------------------------------
+
+
+def thread_for_page(pk: int) -> Thread | None:
+    return (
+        Thread.objects.select_related(
+            "category",
+            "author__organisation",
+            "organisation",
+            "summary_by",
+            "accepted_post__author__organisation",
+            "profile__organisation",
+        )
+        .prefetch_related("tags")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def posts_page(thread: Thread, user, page_number) -> Page:
+    posts = thread.posts.select_related("author__organisation").order_by("number")
+    if user.is_authenticated:
+        posts = posts.annotate(
+            reacted=Exists(Reaction.objects.filter(post=OuterRef("pk"), user=user)),
+            bookmarked=Exists(Bookmark.objects.filter(post=OuterRef("pk"), user=user)),
+        )
+    return Paginator(posts, POSTS_PER_PAGE).get_page(page_number)
+
+
+@dataclass
+class Personal:
+    follow_level: str = Level.NORMAL
+    last_read: int = 0
+    thread_bookmarked: bool = False
+
+
+def personal_state(user, thread: Thread) -> Personal:
+    """The reader's follow level, read position and bookmark for one thread: one query."""
+    if not user.is_authenticated:
+        return Personal()
+    row = (
+        Thread.objects.filter(pk=thread.pk)
+        .annotate(
+            level=Subquery(
+                ThreadFollow.objects.filter(user=user, thread=OuterRef("pk")).values("level")[:1]
+            ),
+            last_read=Subquery(
+                ReadState.objects.filter(user=user, thread=OuterRef("pk")).values(
+                    "last_read_number"
+                )[:1]
+            ),
+            bookmarked=Exists(
+                Bookmark.objects.filter(user=user, thread=OuterRef("pk"), post__isnull=True)
+            ),
+        )
+        .values("level", "last_read", "bookmarked")
+        .first()
+    )
+    return Personal(
+        follow_level=row["level"] or Level.NORMAL,
+        last_read=row["last_read"] or 0,
+        thread_bookmarked=row["bookmarked"],
+    )
+
+
+def post_with_thread(pk: int) -> Post | None:
+    return (
+        Post.objects.select_related("thread__category", "author__organisation")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def post_revisions(post: Post) -> QuerySet[PostRevision]:
+    return post.revisions.select_related("edited_by").order_by("-created_at", "-id")
+
+
+# --- Tags -------------------------------------------------------------------------------------
+
+
+def tags_with_counts(user, query: str = "") -> QuerySet[Tag]:
+    """Tags used on threads this person may read, with the number of those threads."""
+    threads = visible_threads(user)
+    tags = (
+        Tag.objects.filter(
+            taggit_taggeditem_items__content_type__model="thread",
+            taggit_taggeditem_items__object_id__in=threads.values("pk"),
+        )
+        .annotate(thread_count=Count("taggit_taggeditem_items", distinct=True))
+        .order_by("-thread_count", "name")
+    )
+    if query:
+        tags = tags.filter(name__icontains=query)
+    return tags
+
+
+def tag_by_slug(slug: str) -> Tag | None:
+    return Tag.objects.filter(slug=slug).first()
+
+
+def tag_follow_level(user, tag: Tag) -> str:
+    if not user.is_authenticated:
+        return Level.NORMAL
+    return (
+        TagFollow.objects.filter(user=user, tag=tag).values_list("level", flat=True).first()
+        or Level.NORMAL
+    )
+
+
+def tag_suggestions(prefix: str, limit: int = 10) -> list[str]:
+    prefix = prefix.strip()
+    if not prefix:
+        return []
+    return list(
+        Tag.objects.filter(Q(name__istartswith=prefix) | Q(name__icontains=f" {prefix}"))
+        .order_by("name")
+        .values_list("name", flat=True)[:limit]
+    )
+
+
+def popular_tags(user, limit: int = 30) -> list[Tag]:
+    return list(tags_with_counts(user)[:limit])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import home, pages
+from .views import home, pages, threads
 
 app_name = "forum"
 
@@ -8,6 +8,28 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("c/", home.category_list, name="categories"),
     path("c/<slug:slug>/", home.category_detail, name="category"),
+    path("c/<slug:slug>/folgen/", home.category_follow, name="category_follow"),
+    path("tags/", home.tag_list, name="tags"),
+    path("tags/vorschlaege/", home.tag_suggest, name="tag_suggest"),
+    path("tags/<slug:slug>/", home.tag_detail, name="tag"),
+    path("tags/<slug:slug>/folgen/", home.tag_follow, name="tag_follow"),
+    path("t/neu/", threads.thread_create, name="thread_create"),
+    path("t/<int:pk>/", threads.thread_redirect, name="thread_short"),
+    path("t/<int:pk>/antworten/", threads.thread_reply, name="thread_reply"),
+    path("t/<int:pk>/bearbeiten/", threads.thread_edit, name="thread_edit"),
+    path("t/<int:pk>/ergebnis/", threads.summary_edit, name="summary_edit"),
+    path("t/<int:pk>/loesung-zuruecknehmen/", threads.answer_withdraw, name="answer_withdraw"),
+    path("t/<int:pk>/folgen/", threads.thread_follow, name="thread_follow"),
+    path("t/<int:pk>/lesezeichen/", threads.thread_bookmark, name="thread_bookmark"),
+    # After the fixed sub-paths above: "antworten" would also match as a slug.
+    path("t/<int:pk>/<slug:slug>/", threads.thread_detail, name="thread"),
+    path("beitrag/<int:pk>/bearbeiten/", threads.post_edit, name="post_edit"),
+    path("beitrag/<int:pk>/verlauf/", threads.post_history, name="post_history"),
+    path("beitrag/<int:pk>/loeschen/", threads.post_delete, name="post_delete"),
+    path("beitrag/<int:pk>/wiederherstellen/", threads.post_restore, name="post_restore"),
+    path("beitrag/<int:pk>/hilfreich/", threads.post_react, name="post_react"),
+    path("beitrag/<int:pk>/akzeptieren/", threads.answer_accept, name="answer_accept"),
+    path("vorschau/", threads.markdown_preview, name="preview"),
     path("seiten/<slug:slug>/", pages.page, name="page"),
     path("barrierefreiheit/", pages.accessibility, name="accessibility"),
 ]

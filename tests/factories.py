@@ -65,3 +65,20 @@ def activate_totp(user: User) -> str:
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+def make_thread(
+    author: User,
+    *,
+    category: Category,
+    kind: str = "question",
+    title: str = "Wie gehen Sie mit Leerstand um?",
+    body: str = "Erster Beitrag.",
+    tags=None,
+    **extra,
+):
+    from forum.services.threads import thread_create
+
+    return thread_create(
+        author, category=category, kind=kind, title=title, body=body, tags=tags or [], **extra
+    )

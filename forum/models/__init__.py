@@ -1,5 +1,26 @@
 from .audit import AuditEntry
 from .categories import Category
+from .following import Bookmark, CategoryFollow, Level, ReadState, TagFollow, ThreadFollow
 from .pages import AccessibilityFeedback, SitePage
+from .posts import POST_MAX_LENGTH, Post, PostMention, PostRevision, Reaction
+from .threads import ProjectProfile, Thread
 
-__all__ = ["AccessibilityFeedback", "AuditEntry", "Category", "SitePage"]
+__all__ = [
+    "POST_MAX_LENGTH",
+    "AccessibilityFeedback",
+    "AuditEntry",
+    "Bookmark",
+    "Category",
+    "CategoryFollow",
+    "Level",
+    "Post",
+    "PostMention",
+    "PostRevision",
+    "ProjectProfile",
+    "Reaction",
+    "ReadState",
+    "SitePage",
+    "TagFollow",
+    "Thread",
+    "ThreadFollow",
+]

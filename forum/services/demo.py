@@ -116,6 +116,9 @@ def demo_load() -> DemoResult | None:
             user = membership_on_email_confirmed(user, email=email)
             profile_update(user, display_name=name, job_title=job, bio="", expertise=expertise)
             result.logins.append(f"{email} – Mitglied ({user.organisation.name})")
+        from forum.services.demo_content import demo_threads
+
+        demo_threads()
         pending = _member("lena.fischer@posteo.de", "lena-fischer", "Lena Fischer")
         membership_on_email_confirmed(pending, email=pending.email)
         result.logins.append("lena.fischer@posteo.de – wartet auf Prüfung (freie Adresse)")

@@ -47,11 +47,17 @@ def test_home_page_is_german_accessible_and_self_contained(page, axe, watch, scr
         expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(nav.get_by_role("link", name="Aktuelles")).to_have_attribute("aria-current", "page")
 
-    main = page.get_by_role("main")
+    aside = page.get_by_role("complementary")
     for name in PUBLIC_CATEGORIES:
-        expect(main.get_by_role("link", name=name, exact=True)).to_be_visible()
+        expect(aside.get_by_role("link", name=name, exact=True)).to_be_visible()
     for name in MEMBER_CATEGORIES:
-        expect(main.get_by_role("link", name=name, exact=True)).to_have_count(0)
+        expect(page.get_by_role("main").get_by_role("link", name=name, exact=True)).to_have_count(0)
+    # The demo discussion in a public category is listed; member-only threads are not.
+    main = page.get_by_role("main")
+    expect(
+        main.get_by_role("link", name="Verfügungsfonds: Wie viel Verwaltung verträgt das Ehrenamt?")
+    ).to_be_visible()
+    expect(main.get_by_text("Zwischenerwerb von Schrottimmobilien")).to_have_count(0)
 
     footer = page.get_by_role("contentinfo")
     for name in FOOTER_LINKS:

@@ -1,0 +1,164 @@
+"""Writing posts: create, edit with history, soft delete and restore, reactions."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from forum import permissions
+from forum.markdown import link_mentions, mentioned_handles, render_markdown
+from forum.models import POST_MAX_LENGTH, Post, PostMention, PostRevision, Reaction, Thread
+from forum.services.audit import audit_record
+from forum.services.following import _auto_watch
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise ValidationError({"body": _("Bitte schreiben Sie einen Text.")})
+    if len(body) > POST_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "body": _(
+                    "Der Text ist mit %(length)s Zeichen zu lang; erlaubt sind %(max)s. "
+                    "Teilen Sie ihn bitte auf oder hängen Sie ein Dokument an."
+                )
+                % {"length": len(body), "max": POST_MAX_LENGTH}
+            }
+        )
+    return body
+
+
+def render_post_body(body: str) -> tuple[str, list[User]]:
+    """Sanitised HTML with @mentions linked, and the active people mentioned."""
+    handles = mentioned_handles(body)
+    users = (
+        list(User.objects.annotate(h=Lower("handle")).filter(h__in=handles, is_active=True))
+        if handles
+        else []
+    )
+    html = link_mentions(render_markdown(body), {u.handle.lower(): u.handle for u in users})
+    return html, users
+
+
+def _record_mentions(post: Post, users: list[User]) -> None:
+    PostMention.objects.filter(post=post).exclude(user__in=users).delete()
+    PostMention.objects.bulk_create(
+        [PostMention(post=post, user=u) for u in users if u.pk != post.author_id],
+        ignore_conflicts=True,
+    )
+
+
+def _add_post(thread: Thread, author: User, body: str, client_token: uuid.UUID | None) -> Post:
+    """Append a post to a locked thread row (the caller holds select_for_update)."""
+    html, mentioned = render_post_body(body)
+    number = thread.post_count + 1
+    post = Post.objects.create(
+        thread=thread,
+        number=number,
+        author=author,
+        body=body,
+        body_html=html,
+        client_token=client_token or uuid.uuid4(),
+    )
+    _record_mentions(post, mentioned)
+    now = timezone.now()
+    Thread.objects.filter(pk=thread.pk).update(
+        post_count=number, last_activity_at=now, last_poster=author
+    )
+    thread.post_count, thread.last_activity_at, thread.last_poster = number, now, author
+    return post
+
+
+def post_create(
+    actor: User, *, thread: Thread, body: str, client_token: uuid.UUID | None = None
+) -> Post:
+    """Reply to a thread. The same client token twice returns the first post (double submit)."""
+    body = _clean_body(body)
+    if client_token is not None:
+        existing = Post.objects.filter(author=actor, client_token=client_token).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            thread = Thread.objects.select_for_update().select_related("category").get(pk=thread.pk)
+            permissions.check_reply(actor, thread)
+            post = _add_post(thread, actor, body, client_token)
+            _auto_watch(actor, thread)
+    except IntegrityError:
+        # Two submits raced past the first check: the other one won; return its post.
+        existing = Post.objects.filter(author=actor, client_token=client_token).first()
+        if existing is None:
+            raise
+        return existing
+    return post
+
+
+def post_edit(actor: User, *, post: Post, body: str) -> Post:
+    """Change a post's text; the previous text is kept as a revision."""
+    body = _clean_body(body)
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("thread__category").get(pk=post.pk)
+        permissions.check_edit_post(actor, post)
+        if body == post.body:
+            return post
+        PostRevision.objects.create(
+            post=post, body=post.body, body_html=post.body_html, edited_by=actor
+        )
+        html, mentioned = render_post_body(body)
+        post.body, post.body_html = body, html
+        post.edited_at = timezone.now()
+        post.edit_count = F("edit_count") + 1
+        post.save(update_fields=["body", "body_html", "edited_at", "edit_count"])
+        post.refresh_from_db(fields=["edit_count"])
+        _record_mentions(post, mentioned)
+        if actor.pk != post.author_id:
+            audit_record(actor, action="post.edited", target=post, reason="")
+    return post
+
+
+def post_delete(actor: User, *, post: Post) -> Post:
+    """Soft delete: a placeholder stays so the thread keeps its meaning."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("thread__category").get(pk=post.pk)
+        permissions.check_delete_post(actor, post)
+        post.is_deleted, post.deleted_at, post.deleted_by = True, timezone.now(), actor
+        post.save(update_fields=["is_deleted", "deleted_at", "deleted_by"])
+        thread = post.thread
+        if thread.accepted_post_id == post.pk:
+            Thread.objects.filter(pk=thread.pk).update(accepted_post=None, solved_at=None)
+        if actor.pk != post.author_id:
+            audit_record(actor, action="post.deleted", target=post)
+    return post
+
+
+def post_restore(actor: User, *, post: Post) -> Post:
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("thread__category").get(pk=post.pk)
+        if not permissions.can_restore_post(actor, post):
+            raise PermissionDenied(_("Nur die Moderation kann Beiträge wiederherstellen."))
+        post.is_deleted, post.deleted_at, post.deleted_by = False, None, None
+        post.save(update_fields=["is_deleted", "deleted_at", "deleted_by"])
+        audit_record(actor, action="post.restored", target=post)
+    return post
+
+
+def reaction_toggle(actor: User, *, post: Post) -> bool:
+    """Mark a post helpful, or take it back. Returns whether it is now marked."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("thread__category").get(pk=post.pk)
+        permissions.check_react(actor, post)
+        deleted, _details = Reaction.objects.filter(post=post, user=actor).delete()
+        if deleted:
+            Post.objects.filter(pk=post.pk).update(helpful_count=F("helpful_count") - 1)
+            return False
+        Reaction.objects.create(post=post, user=actor)
+        Post.objects.filter(pk=post.pk).update(helpful_count=F("helpful_count") + 1)
+        return True

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from forum.selectors import POSTS_PER_PAGE
+
+register = template.Library()
+
+KIND_CLASSES = {
+    "question": "badge--question",
+    "experience": "badge--experience",
+    "discussion": "badge--discussion",
+    "announcement": "badge--announcement",
+}
+
+
+@register.simple_tag
+def kind_badge(thread):
+    return format_html(
+        '<span class="badge {}">{}</span>',
+        KIND_CLASSES.get(thread.kind, ""),
+        thread.get_kind_display(),
+    )
+
+
+@register.simple_tag
+def unread_badge(thread):
+    """ "neu" for a thread never opened, "N ungelesen" for new posts since the last visit."""
+    last_read = getattr(thread, "last_read", None)
+    if last_read is None:
+        return ""
+    unread = thread.post_count - last_read
+    if unread <= 0:
+        return ""
+    return format_html(
+        '<span class="badge badge--unread">{}</span>', _("%(n)s ungelesen") % {"n": unread}
+    )
+
+
+@register.simple_tag
+def thread_entry_url(thread):
+    """Where a list row leads: the first unread post for people who read before."""
+    url = thread.get_absolute_url()
+    last_read = getattr(thread, "last_read", None)
+    if last_read and last_read < thread.post_count:
+        number = last_read + 1
+        page = (number - 1) // POSTS_PER_PAGE + 1
+        query = f"?seite={page}" if page > 1 else ""
+        return f"{url}{query}#post-{number}"
+    return url
+
+
+@register.inclusion_tag("forum/includes/author_line.html")
+def author_line(user, organisation=None):
+    return {"author": user, "organisation": organisation or (user.organisation if user else None)}

@@ -1,0 +1,411 @@
+"""Thread pages and everything written on them. Views bind forms and call one service."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import is_moderator
+from forum import permissions, selectors
+from forum.forms import (
+    PostEditForm,
+    ProjectProfileForm,
+    ReplyForm,
+    SummaryForm,
+    ThreadEditForm,
+    ThreadForm,
+)
+from forum.markdown import render_markdown
+from forum.models import Level, Post, Thread
+from forum.services import following, posts, threads
+
+
+def _kinds_for(user):
+    kinds = [
+        (Thread.Kind.QUESTION, Thread.Kind.QUESTION.label),
+        (Thread.Kind.EXPERIENCE, Thread.Kind.EXPERIENCE.label),
+        (Thread.Kind.DISCUSSION, Thread.Kind.DISCUSSION.label),
+    ]
+    if is_moderator(user):
+        kinds.append((Thread.Kind.ANNOUNCEMENT, Thread.Kind.ANNOUNCEMENT.label))
+    return kinds
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _get_thread(request, pk: int) -> Thread:
+    thread = selectors.thread_for_page(pk)
+    if thread is None:
+        raise Http404
+    permissions.check_view_thread(request.user, thread)
+    return thread
+
+
+def _get_post(request, pk: int) -> Post:
+    post = selectors.post_with_thread(pk)
+    if post is None:
+        raise Http404
+    permissions.check_view_thread(request.user, post.thread)
+    return post
+
+
+def thread_redirect(request, pk: int):
+    return redirect(_get_thread(request, pk), permanent=True)
+
+
+def thread_detail(request, pk: int, slug: str):
+    thread = _get_thread(request, pk)
+    if slug != thread.slug:
+        return redirect(thread, permanent=True)
+    page = selectors.posts_page(thread, request.user, request.GET.get("seite"))
+    personal = selectors.personal_state(request.user, thread)
+    quote = request.GET.get("zitat")
+    reply_form = None
+    if permissions.can_reply(request.user, thread):
+        initial = {"client_token": uuid.uuid4()}
+        if quote and quote.isdigit():
+            quoted = (
+                thread.posts.filter(number=int(quote), is_deleted=False, is_hidden=False)
+                .select_related("author")
+                .first()
+            )
+            if quoted is not None:
+                initial["body"] = _quote_text(quoted)
+        reply_form = ReplyForm(initial=initial)
+    if page.object_list:
+        following.read_mark(
+            request.user, thread=thread, number=page.object_list[len(page.object_list) - 1].number
+        )
+    return render(
+        request,
+        "forum/thread_detail.html",
+        {
+            "thread": thread,
+            "page": page,
+            "personal": personal,
+            "reply_form": reply_form,
+            "can_edit_thread": permissions.can_edit_thread(request.user, thread),
+            "can_accept": permissions.can_accept_answer(request.user, thread),
+            "is_mod": is_moderator(request.user),
+            "levels": Level.choices,
+        },
+    )
+
+
+def _quote_text(post: Post) -> str:
+    author = f"@{post.author.handle}" if post.author else _("ehemaliges Mitglied")
+    lines = "\n".join(f"> {line}" for line in post.body.splitlines())
+    return (
+        _("%(author)s schrieb in #%(number)s:") % {"author": author, "number": post.number}
+        + "\n"
+        + lines
+        + "\n\n"
+    )
+
+
+@login_required
+def thread_create(request):
+    categories = selectors.categories_for(request.user)
+    kinds = _kinds_for(request.user)
+    initial = {"client_token": uuid.uuid4(), "kind": request.GET.get("art") or Thread.Kind.QUESTION}
+    if slug := request.GET.get("themenfeld"):
+        initial["category"] = categories.filter(slug=slug).first()
+    form = ThreadForm(request.POST or None, categories=categories, kinds=kinds, initial=initial)
+    profile_form = ProjectProfileForm(request.POST or None, prefix="profile")
+    preview = None
+    if request.method == "POST":
+        wants_profile = request.POST.get("kind") == Thread.Kind.EXPERIENCE
+        if "preview" in request.POST:
+            preview = render_markdown(request.POST.get("body", ""))
+        elif form.is_valid() and (not wants_profile or profile_form.is_valid()):
+            data = form.cleaned_data
+            try:
+                thread = threads.thread_create(
+                    request.user,
+                    category=data["category"],
+                    kind=data["kind"],
+                    title=data["title"],
+                    body=data["body"],
+                    tags=data["tags"],
+                    profile=profile_form.to_data() if wants_profile else None,
+                    event_start=data.get("event_start"),
+                    event_place=data.get("event_place", ""),
+                    client_token=data["client_token"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Ihr Thema ist veröffentlicht."))
+                return redirect(thread)
+    elif not permissions.can_act_as_member_or_mod(request.user):
+        messages.info(
+            request, _("Sie können Themen beginnen, sobald Ihre Mitgliedschaft bestätigt ist.")
+        )
+    return render(
+        request,
+        "forum/thread_form.html",
+        {
+            "form": form,
+            "profile_form": profile_form,
+            "preview": preview,
+            "tag_suggestions": selectors.popular_tags(request.user),
+        },
+        status=400 if request.method == "POST" and preview is None else 200,
+    )
+
+
+@require_POST
+@login_required
+def thread_reply(request, pk: int):
+    thread = _get_thread(request, pk)
+    form = ReplyForm(request.POST)
+    preview = None
+    if "preview" in request.POST:
+        preview = render_markdown(request.POST.get("body", ""))
+    elif form.is_valid():
+        try:
+            post = posts.post_create(
+                request.user,
+                thread=thread,
+                body=form.cleaned_data["body"],
+                client_token=form.cleaned_data["client_token"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect(post.get_absolute_url())
+    permissions.check_reply(request.user, thread)
+    page = selectors.posts_page(thread, request.user, 10**6)
+    return render(
+        request,
+        "forum/thread_detail.html",
+        {
+            "thread": thread,
+            "page": page,
+            "personal": selectors.personal_state(request.user, thread),
+            "reply_form": form,
+            "preview": preview,
+            "can_edit_thread": permissions.can_edit_thread(request.user, thread),
+            "can_accept": permissions.can_accept_answer(request.user, thread),
+            "is_mod": is_moderator(request.user),
+            "levels": Level.choices,
+        },
+        status=200 if preview is not None else 400,
+    )
+
+
+@login_required
+def thread_edit(request, pk: int):
+    thread = _get_thread(request, pk)
+    permissions.check_edit_thread(request.user, thread)
+    kinds = _kinds_for(request.user)
+    if (
+        thread.kind == Thread.Kind.ANNOUNCEMENT
+        and (thread.kind, thread.get_kind_display()) not in kinds
+    ):
+        kinds.append((thread.kind, thread.get_kind_display()))
+    initial = {
+        "title": thread.title,
+        "kind": thread.kind,
+        "tags": ", ".join(t.name for t in thread.tags.all()),
+    }
+    form = ThreadEditForm(request.POST or None, kinds=kinds, initial=initial)
+    profile = getattr(thread, "profile", None)
+    profile_initial = {}
+    if profile is not None:
+        profile_initial = {
+            f: getattr(profile, f) for f in ProjectProfileForm.base_fields if f != "organisation"
+        }
+        profile_initial["organisation"] = profile.organisation_id
+    profile_form = ProjectProfileForm(
+        request.POST or None, prefix="profile", initial=profile_initial
+    )
+    if request.method == "POST":
+        wants_profile = request.POST.get("kind") == Thread.Kind.EXPERIENCE
+        if form.is_valid() and (not wants_profile or profile_form.is_valid()):
+            try:
+                threads.thread_update(
+                    request.user,
+                    thread=thread,
+                    title=form.cleaned_data["title"],
+                    tags=form.cleaned_data["tags"],
+                    kind=form.cleaned_data["kind"],
+                    profile=profile_form.to_data() if wants_profile else None,
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Das Thema wurde geändert."))
+                return redirect(thread_for_url(thread.pk))
+    return render(
+        request,
+        "forum/thread_edit.html",
+        {"thread": thread, "form": form, "profile_form": profile_form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def thread_for_url(pk: int) -> Thread:
+    return Thread.objects.only("pk", "slug").get(pk=pk)
+
+
+@login_required
+def post_edit(request, pk: int):
+    post = _get_post(request, pk)
+    permissions.check_edit_post(request.user, post)
+    form = PostEditForm(request.POST or None, initial={"body": post.body})
+    preview = None
+    if request.method == "POST":
+        if "preview" in request.POST:
+            preview = render_markdown(request.POST.get("body", ""))
+        elif form.is_valid():
+            try:
+                post = posts.post_edit(request.user, post=post, body=form.cleaned_data["body"])
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Ihr Beitrag wurde gespeichert."))
+                return redirect(post.get_absolute_url())
+    return render(
+        request,
+        "forum/post_edit.html",
+        {"post": post, "form": form, "preview": preview},
+        status=400 if request.method == "POST" and preview is None else 200,
+    )
+
+
+def post_history(request, pk: int):
+    post = _get_post(request, pk)
+    if post.is_deleted and not is_moderator(request.user):
+        raise Http404
+    return render(
+        request,
+        "forum/post_history.html",
+        {"post": post, "revisions": selectors.post_revisions(post)},
+    )
+
+
+@require_POST
+@login_required
+def post_delete(request, pk: int):
+    post = _get_post(request, pk)
+    posts.post_delete(request.user, post=post)
+    messages.success(request, _("Der Beitrag wurde gelöscht. Ein Hinweis bleibt im Thema stehen."))
+    return redirect(post.get_absolute_url())
+
+
+@require_POST
+@login_required
+def post_restore(request, pk: int):
+    post = _get_post(request, pk)
+    posts.post_restore(request.user, post=post)
+    messages.success(request, _("Der Beitrag wurde wiederhergestellt."))
+    return redirect(post.get_absolute_url())
+
+
+@require_POST
+@login_required
+def post_react(request, pk: int):
+    post = _get_post(request, pk)
+    marked = posts.reaction_toggle(request.user, post=post)
+    if request.headers.get("Accept") == "application/json":
+        post.refresh_from_db(fields=["helpful_count"])
+        return JsonResponse({"marked": marked, "count": post.helpful_count})
+    return redirect(post.get_absolute_url())
+
+
+@require_POST
+@login_required
+def answer_accept(request, pk: int):
+    post = _get_post(request, pk)
+    try:
+        threads.answer_accept(request.user, post=post)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Die Antwort ist als Lösung markiert."))
+    return redirect(post.thread)
+
+
+@require_POST
+@login_required
+def answer_withdraw(request, pk: int):
+    thread = _get_thread(request, pk)
+    threads.answer_withdraw(request.user, thread=thread)
+    messages.success(request, _("Die Markierung als Lösung wurde zurückgenommen."))
+    return redirect(thread)
+
+
+@login_required
+def summary_edit(request, pk: int):
+    thread = _get_thread(request, pk)
+    permissions.check_edit_thread(request.user, thread)
+    form = SummaryForm(request.POST or None, initial={"summary": thread.summary})
+    preview = None
+    if request.method == "POST":
+        if "preview" in request.POST:
+            preview = render_markdown(request.POST.get("summary", ""))
+        elif form.is_valid():
+            try:
+                threads.summary_set(
+                    request.user, thread=thread, summary=form.cleaned_data["summary"]
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Das Ergebnis wurde gespeichert."))
+                return redirect(thread)
+    return render(
+        request, "forum/summary_edit.html", {"thread": thread, "form": form, "preview": preview}
+    )
+
+
+@require_POST
+@login_required
+def thread_follow(request, pk: int):
+    thread = _get_thread(request, pk)
+    level = request.POST.get("level", "")
+    if level not in Level.values:
+        messages.error(request, _("Unbekannte Stufe."))
+    else:
+        following.follow_set(request.user, target=thread, level=level)
+        messages.success(request, _("Gespeichert: %(level)s.") % {"level": Level(level).label})
+    return redirect(thread)
+
+
+@require_POST
+@login_required
+def thread_bookmark(request, pk: int):
+    thread = _get_thread(request, pk)
+    post = None
+    if number := request.POST.get("post"):
+        post = thread.posts.filter(number=int(number) if number.isdigit() else 0).first()
+        if post is None:
+            raise Http404
+    marked = following.bookmark_toggle(request.user, thread=thread, post=post)
+    messages.success(request, _("Lesezeichen gesetzt.") if marked else _("Lesezeichen entfernt."))
+    return redirect(post.get_absolute_url() if post else thread.get_absolute_url())
+
+
+@require_POST
+def markdown_preview(request):
+    """The composer's live preview (progressive enhancement): sanitised HTML for a text."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=403)
+    return HttpResponse(
+        render_markdown(request.POST.get("body", "")[:30000]),
+        content_type="text/html; charset=utf-8",
+    )
