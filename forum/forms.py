@@ -80,7 +80,50 @@ class TagsField(forms.CharField):
         return [part for part in (p.strip() for p in value.split(",")) if part]
 
 
-class ThreadForm(forms.Form):
+class AttachmentFieldsMixin(forms.Form):
+    attachment = forms.FileField(
+        label=_("Anhang"),
+        required=False,
+        help_text=_("PDF, Office-Dokument oder Bild, höchstens 10 MB."),
+    )
+    attachment_alt = forms.CharField(
+        label=_("Alternativtext für ein Bild"),
+        required=False,
+        max_length=300,
+        help_text=_("Beschreiben Sie, was auf dem Bild zu sehen ist (Pflicht bei Bildern)."),
+    )
+
+    def clean_attachment(self):
+        from forum.uploads import check_upload
+
+        upload = self.cleaned_data.get("attachment")
+        if upload:
+            self._attachment_type = check_upload(upload)
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        file_type = getattr(self, "_attachment_type", None)
+        if (
+            file_type is not None
+            and file_type.is_image
+            and not data.get("attachment_alt", "").strip()
+        ):
+            self.add_error(
+                "attachment_alt", _("Bitte beschreiben Sie das Bild in einem Alternativtext.")
+            )
+        return data
+
+    def new_attachment(self):
+        from forum.services.posts import NewAttachment
+
+        upload = self.cleaned_data.get("attachment")
+        if not upload:
+            return None
+        return NewAttachment(file=upload, alt_text=self.cleaned_data.get("attachment_alt", ""))
+
+
+class ThreadForm(AttachmentFieldsMixin, forms.Form):
     category = forms.ModelChoiceField(
         label=_("Themenfeld"),
         queryset=None,
@@ -183,7 +226,7 @@ class ProjectProfileForm(forms.Form):
         return ProfileData(organisation_id=organisation.pk if organisation else None, **data)
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(AttachmentFieldsMixin, forms.Form):
     body = _body_field(_("Ihre Antwort"))
     client_token = forms.UUIDField(widget=forms.HiddenInput)
 

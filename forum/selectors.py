@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from taggit.models import Tag
 
 from .models import (
+    Attachment,
     Bookmark,
     Category,
     Level,
@@ -113,14 +114,18 @@ def thread_for_page(pk: int) -> Thread | None:
             "accepted_post__author__organisation",
             "profile__organisation",
         )
-        .prefetch_related("tags")
+        .prefetch_related("tags", "accepted_post__attachments")
         .filter(pk=pk)
         .first()
     )
 
 
 def posts_page(thread: Thread, user, page_number) -> Page:
-    posts = thread.posts.select_related("author__organisation").order_by("number")
+    posts = (
+        thread.posts.select_related("author__organisation")
+        .prefetch_related("attachments")
+        .order_by("number")
+    )
     if user.is_authenticated:
         posts = posts.annotate(
             reacted=Exists(Reaction.objects.filter(post=OuterRef("pk"), user=user)),
@@ -171,6 +176,10 @@ def post_with_thread(pk: int) -> Post | None:
         .filter(pk=pk)
         .first()
     )
+
+
+def attachment_with_thread(pk: int) -> Attachment | None:
+    return Attachment.objects.select_related("post__thread__category").filter(pk=pk).first()
 
 
 def post_revisions(post: Post) -> QuerySet[PostRevision]:

@@ -30,6 +30,7 @@ urlpatterns = [
     path("beitrag/<int:pk>/hilfreich/", threads.post_react, name="post_react"),
     path("beitrag/<int:pk>/akzeptieren/", threads.answer_accept, name="answer_accept"),
     path("vorschau/", threads.markdown_preview, name="preview"),
+    path("anhang/<int:pk>/<str:name>", threads.attachment_download, name="attachment"),
     path("seiten/<slug:slug>/", pages.page, name="page"),
     path("barrierefreiheit/", pages.accessibility, name="accessibility"),
 ]

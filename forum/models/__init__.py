@@ -1,3 +1,4 @@
+from .attachments import Attachment
 from .audit import AuditEntry
 from .categories import Category
 from .following import Bookmark, CategoryFollow, Level, ReadState, TagFollow, ThreadFollow
@@ -8,6 +9,7 @@ from .threads import ProjectProfile, Thread
 __all__ = [
     "POST_MAX_LENGTH",
     "AccessibilityFeedback",
+    "Attachment",
     "AuditEntry",
     "Bookmark",
     "Category",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
@@ -14,9 +16,18 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from forum import permissions
 from forum.markdown import link_mentions, mentioned_handles, render_markdown
-from forum.models import POST_MAX_LENGTH, Post, PostMention, PostRevision, Reaction, Thread
+from forum.models import (
+    POST_MAX_LENGTH,
+    Attachment,
+    Post,
+    PostMention,
+    PostRevision,
+    Reaction,
+    Thread,
+)
 from forum.services.audit import audit_record
 from forum.services.following import _auto_watch
+from forum.uploads import check_upload, safe_filename
 
 
 def _clean_body(body: str) -> str:
@@ -56,6 +67,34 @@ def _record_mentions(post: Post, users: list[User]) -> None:
     )
 
 
+@dataclass
+class NewAttachment:
+    file: UploadedFile
+    alt_text: str = ""
+
+
+def _attach(post: Post, actor: User, new: NewAttachment) -> Attachment:
+    """Store an upload for a post after checking its content (not only its name)."""
+    file_type = check_upload(new.file)
+    alt_text = " ".join(new.alt_text.split())
+    if file_type.is_image and not alt_text:
+        raise ValidationError(
+            {"attachment_alt": _("Bitte beschreiben Sie das Bild in einem Alternativtext.")}
+        )
+    attachment = Attachment(
+        post=post,
+        uploaded_by=actor,
+        original_name=safe_filename(new.file.name),
+        content_type=file_type.content_type,
+        size=new.file.size,
+        is_image=file_type.is_image,
+        alt_text=alt_text[:300],
+    )
+    attachment.file.save(attachment.original_name, new.file, save=False)
+    attachment.save()
+    return attachment
+
+
 def _add_post(thread: Thread, author: User, body: str, client_token: uuid.UUID | None) -> Post:
     """Append a post to a locked thread row (the caller holds select_for_update)."""
     html, mentioned = render_post_body(body)
@@ -78,7 +117,12 @@ def _add_post(thread: Thread, author: User, body: str, client_token: uuid.UUID |
 
 
 def post_create(
-    actor: User, *, thread: Thread, body: str, client_token: uuid.UUID | None = None
+    actor: User,
+    *,
+    thread: Thread,
+    body: str,
+    client_token: uuid.UUID | None = None,
+    attachment: NewAttachment | None = None,
 ) -> Post:
     """Reply to a thread. The same client token twice returns the first post (double submit)."""
     body = _clean_body(body)
@@ -91,6 +135,8 @@ def post_create(
             thread = Thread.objects.select_for_update().select_related("category").get(pk=thread.pk)
             permissions.check_reply(actor, thread)
             post = _add_post(thread, actor, body, client_token)
+            if attachment is not None:
+                _attach(post, actor, attachment)
             _auto_watch(actor, thread)
     except IntegrityError:
         # Two submits raced past the first check: the other one won; return its post.

@@ -17,7 +17,7 @@ from forum.markdown import render_markdown
 from forum.models import Category, Post, ProjectProfile, Thread
 from forum.services.audit import audit_record
 from forum.services.following import _auto_watch
-from forum.services.posts import _add_post, _clean_body
+from forum.services.posts import NewAttachment, _add_post, _attach, _clean_body
 from forum.services.tags import tags_get_or_create
 from forum.text import german_slug, normalise_tag
 
@@ -106,6 +106,7 @@ def thread_create(
     event_start: datetime | None = None,
     event_place: str = "",
     client_token: uuid.UUID | None = None,
+    attachment: NewAttachment | None = None,
 ) -> Thread:
     """Start a thread with its first post. The same client token twice returns the first one."""
     if client_token is not None:
@@ -138,7 +139,9 @@ def thread_create(
         )
         if tags:
             thread.tags.set(tags_get_or_create(tags))
-        _add_post(thread, actor, body, client_token)
+        first = _add_post(thread, actor, body, client_token)
+        if attachment is not None:
+            _attach(first, actor, attachment)
         if kind == Thread.Kind.EXPERIENCE:
             _save_profile(thread, actor, profile)
         _auto_watch(actor, thread)

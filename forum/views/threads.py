@@ -7,7 +7,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -123,7 +123,13 @@ def thread_create(request):
     initial = {"client_token": uuid.uuid4(), "kind": request.GET.get("art") or Thread.Kind.QUESTION}
     if slug := request.GET.get("themenfeld"):
         initial["category"] = categories.filter(slug=slug).first()
-    form = ThreadForm(request.POST or None, categories=categories, kinds=kinds, initial=initial)
+    form = ThreadForm(
+        request.POST or None,
+        request.FILES or None,
+        categories=categories,
+        kinds=kinds,
+        initial=initial,
+    )
     profile_form = ProjectProfileForm(request.POST or None, prefix="profile")
     preview = None
     if request.method == "POST":
@@ -144,6 +150,7 @@ def thread_create(request):
                     event_start=data.get("event_start"),
                     event_place=data.get("event_place", ""),
                     client_token=data["client_token"],
+                    attachment=form.new_attachment(),
                 )
             except ValidationError as exc:
                 _apply_errors(form, exc)
@@ -171,7 +178,7 @@ def thread_create(request):
 @login_required
 def thread_reply(request, pk: int):
     thread = _get_thread(request, pk)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     preview = None
     if "preview" in request.POST:
         preview = render_markdown(request.POST.get("body", ""))
@@ -182,6 +189,7 @@ def thread_reply(request, pk: int):
                 thread=thread,
                 body=form.cleaned_data["body"],
                 client_token=form.cleaned_data["client_token"],
+                attachment=form.new_attachment(),
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -409,3 +417,29 @@ def markdown_preview(request):
         render_markdown(request.POST.get("body", "")[:30000]),
         content_type="text/html; charset=utf-8",
     )
+
+
+def attachment_download(request, pk: int, name: str):
+    """Serve an attachment with the thread's visibility and a safe Content-Disposition."""
+    attachment = selectors.attachment_with_thread(pk)
+    if attachment is None or attachment.original_name != name:
+        raise Http404
+    post = attachment.post
+    permissions.check_view_thread(request.user, post.thread)
+    if (post.is_deleted or post.is_hidden) and not is_moderator(request.user):
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        as_attachment=not attachment.is_image,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    # The file is never interpreted as a page of this site, whatever is inside it.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
