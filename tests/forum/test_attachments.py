@@ -85,7 +85,7 @@ class TestAttachments:
         attachment = Attachment.objects.get()
         assert attachment.is_image
         page = client.get(thread.get_absolute_url()).content.decode()
-        assert f'alt="Luftbild der Brache"' in page
+        assert 'alt="Luftbild der Brache"' in page
         assert (
             client.get(attachment.get_absolute_url())
             .headers["Content-Disposition"]
