@@ -112,6 +112,20 @@ class ProfileForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    work_phone = forms.RegexField(
+        label=_("Telefon (dienstlich)"),
+        required=False,
+        max_length=40,
+        regex=r"^[0-9+()/ \-]{5,40}$",
+        error_messages={
+            "invalid": _("Bitte geben Sie eine Telefonnummer an, z. B. 0234 910-1234.")
+        },
+    )
+    show_contact = forms.BooleanField(
+        label=_("Dienstliche E-Mail-Adresse und Telefon anderen Mitgliedern zeigen"),
+        required=False,
+        help_text=_("Besucherinnen und Besucher ohne Anmeldung sehen Ihre Kontaktdaten nie."),
+    )
     expertise = forms.CharField(
         label=_("Fachgebiete"),
         required=False,

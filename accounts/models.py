@@ -145,6 +145,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     job_title = models.CharField(_("Einheit / Funktion"), max_length=150, blank=True)
     bio = models.TextField(_("Kurzprofil"), max_length=1000, blank=True)
+    work_phone = models.CharField(_("Telefon (dienstlich)"), max_length=40, blank=True)
+    show_contact = models.BooleanField(
+        _("Dienstliche E-Mail-Adresse und Telefon für Mitglieder zeigen"), default=False
+    )
     expertise = TaggableManager(
         verbose_name=_("Fachgebiete"),
         blank=True,

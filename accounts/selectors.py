@@ -104,13 +104,22 @@ def organisation_members(organisation: Organisation) -> QuerySet[User]:
     )
 
 
-def member_directory(query: str = "") -> QuerySet[User]:
+def member_directory(
+    query: str = "", *, organisation_slug: str = "", region: str = "", expertise: str = ""
+) -> QuerySet[User]:
+    """Approved members, filterable: "Wer hat Erfahrung mit …?" (expertise tag)."""
     members = (
         User.objects.filter(membership=User.Membership.APPROVED, is_active=True)
         .select_related("organisation")
         .prefetch_related("expertise")
         .order_by("display_name")
     )
+    if organisation_slug:
+        members = members.filter(organisation__slug=organisation_slug)
+    if region:
+        members = members.filter(organisation__region=region)
+    if expertise:
+        members = members.filter(expertise__name__iexact=expertise)
     if query:
         members = members.filter(
             Q(display_name__icontains=query)
@@ -118,8 +127,28 @@ def member_directory(query: str = "") -> QuerySet[User]:
             | Q(organisation__name__icontains=query)
             | Q(job_title__icontains=query)
             | Q(expertise__name__icontains=query)
-        ).distinct()
-    return members
+        )
+    return members.distinct()
+
+
+def directory_choices() -> dict:
+    """The filter choices of the directory: organisations, regions and expertise tags in use."""
+    from taggit.models import Tag
+
+    organisations = list(Organisation.objects.order_by("name").values_list("slug", "name"))
+    regions = sorted(
+        set(Organisation.objects.exclude(region="").values_list("region", flat=True))
+    )
+    expertise = list(
+        Tag.objects.filter(
+            taggit_taggeditem_items__content_type__app_label="accounts",
+            taggit_taggeditem_items__content_type__model="user",
+        )
+        .values_list("name", flat=True)
+        .distinct()
+        .order_by("name")
+    )
+    return {"organisations": organisations, "regions": regions, "expertise_tags": expertise}
 
 
 def member_profile(handle: str) -> User | None:

@@ -289,14 +289,23 @@ def terms_publish(actor: User | None, *, terms: TermsVersion) -> TermsVersion:
 
 
 def profile_update(
-    user: User, *, display_name: str, job_title: str, bio: str, expertise: list[str]
+    user: User,
+    *,
+    display_name: str,
+    job_title: str,
+    bio: str,
+    expertise: list[str],
+    work_phone: str = "",
+    show_contact: bool = False,
 ) -> User:
     with transaction.atomic():
         user.display_name = display_name.strip()
         user.job_title = job_title.strip()
         user.bio = bio.strip()
+        user.work_phone = work_phone.strip()
+        user.show_contact = show_contact
         user.full_clean(exclude=["password", "expertise"])
-        user.save(update_fields=["display_name", "job_title", "bio"])
+        user.save(update_fields=["display_name", "job_title", "bio", "work_phone", "show_contact"])
         user.expertise.set(tags_get_or_create(expertise), clear=True)
     return user
 

@@ -39,10 +39,18 @@ def organisation_detail(request, slug: str):
     members = None
     if can_see_member_directory(request.user):
         members = selectors.organisation_members(organisation)
+    from forum.selectors import ThreadFilters, thread_list
+
+    threads = thread_list(
+        request.user, ThreadFilters(organisation_id=organisation.pk), request.GET.get("seite")
+    )
+    reports = thread_list(
+        request.user, ThreadFilters(organisation_id=organisation.pk, kind="experience"), 1
+    )
     return render(
         request,
         "accounts/organisation_detail.html",
-        {"organisation": organisation, "members": members},
+        {"organisation": organisation, "members": members, "page": threads, "reports": reports},
     )
 
 
@@ -56,8 +64,26 @@ def member_directory(request):
             _("Das Mitgliederverzeichnis steht nur bestätigten Mitgliedern offen.")
         )
     query = request.GET.get("q", "").strip()[:100]
-    page = Paginator(selectors.member_directory(query), 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/member_directory.html", {"page": page, "query": query})
+    filters = {
+        "organisation_slug": request.GET.get("organisation", "")[:80],
+        "region": request.GET.get("region", "")[:100],
+        "expertise": request.GET.get("fachgebiet", "")[:50],
+    }
+    members = selectors.member_directory(query, **filters)
+    page = Paginator(members, 50).get_page(request.GET.get("seite"))
+    params = request.GET.copy()
+    params.pop("seite", None)
+    return render(
+        request,
+        "accounts/member_directory.html",
+        {
+            "page": page,
+            "query": query,
+            "filters": filters,
+            "querystring": params.urlencode(),
+            **selectors.directory_choices(),
+        },
+    )
 
 
 def member_profile(request, handle: str):
@@ -81,6 +107,8 @@ def profile_edit(request):
         "display_name": user.display_name,
         "job_title": user.job_title,
         "bio": user.bio,
+        "work_phone": user.work_phone,
+        "show_contact": user.show_contact,
         "expertise": ", ".join(t.name for t in user.expertise.all()),
     }
     form = ProfileForm(request.POST or None, initial=initial)

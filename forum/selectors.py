@@ -54,6 +54,7 @@ class ThreadFilters:
     category: Category | None = None
     tag: Tag | None = None
     organisation_id: int | None = None
+    author_id: int | None = None
     kind: str = ""
     unanswered: bool = False
     solved: str = ""  # "ja", "nein" or ""
@@ -73,6 +74,8 @@ def thread_list(user, filters: ThreadFilters, page_number) -> Page:
         qs = qs.filter(tags=filters.tag)
     if filters.organisation_id:
         qs = qs.filter(organisation_id=filters.organisation_id)
+    if filters.author_id:
+        qs = qs.filter(author_id=filters.author_id)
     if filters.kind in Thread.Kind.values:
         qs = qs.filter(kind=filters.kind)
     if filters.unanswered:
@@ -218,6 +221,19 @@ def tag_follow_level(user, tag: Tag) -> str:
     )
 
 
+def category_follow_level(user, category: Category) -> str:
+    from .models import CategoryFollow
+
+    if not user.is_authenticated:
+        return Level.NORMAL
+    return (
+        CategoryFollow.objects.filter(user=user, category=category)
+        .values_list("level", flat=True)
+        .first()
+        or Level.NORMAL
+    )
+
+
 def tag_suggestions(prefix: str, limit: int = 10) -> list[str]:
     prefix = prefix.strip()
     if not prefix:
@@ -231,3 +247,46 @@ def tag_suggestions(prefix: str, limit: int = 10) -> list[str]:
 
 def popular_tags(user, limit: int = 30) -> list[Tag]:
     return list(tags_with_counts(user)[:limit])
+
+
+# --- A person's own page ----------------------------------------------------------------------
+
+
+def my_posts(user, page_number) -> Page:
+    posts = (
+        Post.objects.filter(author=user, is_deleted=False, thread__in=visible_threads(user))
+        .select_related("thread__category")
+        .order_by("-created_at", "-pk")
+    )
+    return Paginator(posts, THREADS_PER_PAGE).get_page(page_number)
+
+
+def my_bookmarks(user, page_number) -> Page:
+    bookmarks = (
+        Bookmark.objects.filter(user=user, thread__in=visible_threads(user))
+        .select_related("thread__category", "post")
+        .order_by("-created_at", "-pk")
+    )
+    return Paginator(bookmarks, THREADS_PER_PAGE).get_page(page_number)
+
+
+def my_follows(user) -> dict:
+    """What the person watches or muted, for the settings overview (three small queries)."""
+    from .models import CategoryFollow
+
+    return {
+        "threads": list(
+            ThreadFollow.objects.filter(user=user, thread__in=visible_threads(user))
+            .exclude(level=Level.NORMAL)
+            .select_related("thread")
+            .order_by("-updated_at")[:50]
+        ),
+        "tags": list(
+            TagFollow.objects.filter(user=user).select_related("tag").order_by("tag__name")
+        ),
+        "categories": list(
+            CategoryFollow.objects.filter(user=user, category__in=visible_categories(user))
+            .select_related("category")
+            .order_by("category__position")
+        ),
+    }

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from .views import home, pages, threads
+from .views import home, mine, pages, threads
 
 app_name = "forum"
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("c/", home.category_list, name="categories"),
+    path("mein-bereich/", mine.mine, name="mine"),
     path("c/<slug:slug>/", home.category_detail, name="category"),
     path("c/<slug:slug>/folgen/", home.category_follow, name="category_follow"),
     path("tags/", home.tag_list, name="tags"),

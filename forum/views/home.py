@@ -70,7 +70,11 @@ def category_detail(request, slug: str):
         raise Http404
     check_view_category(request.user, category)
     context = _list_context(request, _filters_from(request, category=category))
-    context["category"] = category
+    context.update(
+        category=category,
+        follow_level=selectors.category_follow_level(request.user, category),
+        levels=Level.choices,
+    )
     return render(request, "forum/category_detail.html", context)
 
 
