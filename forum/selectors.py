@@ -290,3 +290,16 @@ def my_follows(user) -> dict:
             .order_by("category__position")
         ),
     }
+
+
+def upcoming_events(user, *, limit: int = 100) -> QuerySet[Thread]:
+    """Announcements with a date from today on that this person may read."""
+    from django.utils import timezone
+
+    start_of_today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        visible_threads(user)
+        .filter(kind=Thread.Kind.ANNOUNCEMENT, event_start__gte=start_of_today)
+        .select_related("category", "organisation")
+        .order_by("event_start")[:limit]
+    )

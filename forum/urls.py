@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import home, mine, pages, threads
+from .views import events, home, mine, pages, threads
 
 app_name = "forum"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("c/", home.category_list, name="categories"),
     path("mein-bereich/", mine.mine, name="mine"),
+    path("termine/", events.events, name="events"),
+    path("termine.ics", events.events_ics, name="events_ics"),
     path("c/<slug:slug>/", home.category_detail, name="category"),
     path("c/<slug:slug>/folgen/", home.category_follow, name="category_follow"),
     path("tags/", home.tag_list, name="tags"),
@@ -20,6 +22,7 @@ urlpatterns = [
     path("t/<int:pk>/bearbeiten/", threads.thread_edit, name="thread_edit"),
     path("t/<int:pk>/ergebnis/", threads.summary_edit, name="summary_edit"),
     path("t/<int:pk>/loesung-zuruecknehmen/", threads.answer_withdraw, name="answer_withdraw"),
+    path("t/<int:pk>/termin.ics", events.thread_ics, name="thread_ics"),
     path("t/<int:pk>/folgen/", threads.thread_follow, name="thread_follow"),
     path("t/<int:pk>/lesezeichen/", threads.thread_bookmark, name="thread_bookmark"),
     # After the fixed sub-paths above: "antworten" would also match as a slug.
