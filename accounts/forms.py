@@ -13,7 +13,7 @@ RESERVED_HANDLES = frozenset(
     {
         "admin", "administrator", "moderation", "moderator", "mod", "support", "system",
         "forum", "team", "root", "staff", "betrieb", "redaktion", "alle", "all", "here",
-        "ehemaliges-mitglied", "anonym", "impressum", "datenschutz",
+        "ehemaliges-mitglied", "anonym", "impressum", "datenschutz", "vorschlaege", "ich",
     }
 )  # fmt: skip
 

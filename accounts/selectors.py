@@ -136,9 +136,7 @@ def directory_choices() -> dict:
     from taggit.models import Tag
 
     organisations = list(Organisation.objects.order_by("name").values_list("slug", "name"))
-    regions = sorted(
-        set(Organisation.objects.exclude(region="").values_list("region", flat=True))
-    )
+    regions = sorted(set(Organisation.objects.exclude(region="").values_list("region", flat=True)))
     expertise = list(
         Tag.objects.filter(
             taggit_taggeditem_items__content_type__app_label="accounts",
@@ -176,3 +174,12 @@ def recent_invitations(limit: int = 50) -> QuerySet[Invitation]:
     return Invitation.objects.select_related("organisation", "invited_by", "accepted_by").order_by(
         "-created_at"
     )[:limit]
+
+
+def mention_suggestions(prefix: str, limit: int = 8) -> list[User]:
+    return list(
+        User.objects.filter(membership=User.Membership.APPROVED, is_active=True)
+        .filter(Q(handle__istartswith=prefix) | Q(display_name__icontains=prefix))
+        .select_related("organisation")
+        .order_by("handle")[:limit]
+    )

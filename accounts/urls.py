@@ -8,6 +8,7 @@ urlpatterns = [
     path("o/", views.organisation_list, name="organisations"),
     path("o/<slug:slug>/", views.organisation_detail, name="organisation"),
     path("u/", views.member_directory, name="directory"),
+    path("u/vorschlaege/", views.member_suggest, name="member_suggest"),
     path("u/<str:handle>/", views.member_profile, name="profile"),
     path("accounts/profile/", views.profile_edit, name="profile_edit"),
     path("accounts/terms/", views.terms_public, name="terms"),

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -83,6 +83,26 @@ def member_directory(request):
             "querystring": params.urlencode(),
             **selectors.directory_choices(),
         },
+    )
+
+
+def member_suggest(request):
+    """Handles for @mention autocomplete in the composer (members only, JSON)."""
+    if not can_see_member_directory(request.user):
+        return JsonResponse({"members": []}, status=403)
+    prefix = request.GET.get("q", "").strip().lstrip("@")[:30]
+    members = selectors.mention_suggestions(prefix) if prefix else []
+    return JsonResponse(
+        {
+            "members": [
+                {
+                    "handle": m.handle,
+                    "name": m.display_name,
+                    "organisation": m.organisation.name if m.organisation else "",
+                }
+                for m in members
+            ]
+        }
     )
 
 

@@ -234,12 +234,17 @@ def category_follow_level(user, category: Category) -> str:
     )
 
 
-def tag_suggestions(prefix: str, limit: int = 10) -> list[str]:
+def tag_suggestions(user, prefix: str, limit: int = 10) -> list[str]:
+    """Existing tags starting with (or containing a word starting with) the prefix.
+
+    Only tags on threads the person may read: a private thread's tags do not leak here.
+    """
     prefix = prefix.strip()
     if not prefix:
         return []
     return list(
-        Tag.objects.filter(Q(name__istartswith=prefix) | Q(name__icontains=f" {prefix}"))
+        tags_with_counts(user)
+        .filter(Q(name__istartswith=prefix) | Q(name__icontains=f" {prefix}"))
         .order_by("name")
         .values_list("name", flat=True)[:limit]
     )

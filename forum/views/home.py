@@ -100,7 +100,9 @@ def tag_detail(request, slug: str):
 
 def tag_suggest(request):
     """Existing tags for the composer's suggestions (JSON; the form works without it)."""
-    return JsonResponse({"tags": selectors.tag_suggestions(request.GET.get("q", "")[:50])})
+    return JsonResponse(
+        {"tags": selectors.tag_suggestions(request.user, request.GET.get("q", "")[:50])}
+    )
 
 
 @require_POST

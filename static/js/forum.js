@@ -76,3 +76,136 @@
     toggleKindSections();
   }
 })();
+
+// Suggestions while typing: @mentions in the composer and existing tags in the tag field.
+// A listbox below the field; arrow keys move, Enter or Tab takes, Escape closes. Without
+// JavaScript the fields still work (the tag field has a <datalist>).
+(function () {
+  "use strict";
+  var counter = 0;
+
+  function debounce(fn, ms) {
+    var timer;
+    return function () {
+      var args = arguments, self = this;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(self, args); }, ms);
+    };
+  }
+
+  function attach(field, options) {
+    counter += 1;
+    var listId = "suggest-" + counter;
+    var list = document.createElement("ul");
+    list.id = listId;
+    list.className = "suggest-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", options.label);
+    list.hidden = true;
+    var status = document.createElement("p");
+    status.className = "kern-sr-only";
+    status.setAttribute("aria-live", "polite");
+    field.insertAdjacentElement("afterend", list);
+    list.insertAdjacentElement("afterend", status);
+    field.setAttribute("aria-controls", listId);
+    field.setAttribute("aria-autocomplete", "list");
+    var items = [];
+    var active = -1;
+
+    function close() {
+      list.hidden = true;
+      list.innerHTML = "";
+      items = [];
+      active = -1;
+      field.removeAttribute("aria-activedescendant");
+    }
+    function highlight(index) {
+      active = index;
+      items.forEach(function (item, i) { item.el.setAttribute("aria-selected", i === index ? "true" : "false"); });
+      if (index >= 0) field.setAttribute("aria-activedescendant", items[index].el.id);
+    }
+    function choose(index) {
+      if (index < 0 || index >= items.length) return;
+      options.insert(items[index].value);
+      close();
+      field.focus();
+    }
+    var lookup = debounce(function () {
+      var query = options.query();
+      if (!query) { close(); return; }
+      fetch(options.url + "?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          close();
+          var values = data ? options.values(data) : [];
+          if (!values.length) return;
+          values.forEach(function (entry, i) {
+            var li = document.createElement("li");
+            li.id = listId + "-" + i;
+            li.setAttribute("role", "option");
+            li.textContent = entry.text;
+            li.addEventListener("mousedown", function (event) { event.preventDefault(); choose(i); });
+            list.appendChild(li);
+            items.push({ el: li, value: entry.value });
+          });
+          list.hidden = false;
+          highlight(0);
+          status.textContent = values.length + (values.length === 1 ? " Vorschlag" : " Vorschläge");
+        })
+        .catch(close);
+    }, 200);
+
+    field.addEventListener("input", lookup);
+    field.addEventListener("blur", function () { setTimeout(close, 100); });
+    field.addEventListener("keydown", function (event) {
+      if (list.hidden) return;
+      if (event.key === "ArrowDown") { event.preventDefault(); highlight((active + 1) % items.length); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); highlight((active - 1 + items.length) % items.length); }
+      else if (event.key === "Enter" || event.key === "Tab") { if (active >= 0) { event.preventDefault(); choose(active); } }
+      else if (event.key === "Escape") { event.preventDefault(); close(); }
+    });
+  }
+
+  document.querySelectorAll("textarea[data-composer]").forEach(function (textarea) {
+    var mentionAt = function () {
+      var before = textarea.value.slice(0, textarea.selectionStart);
+      var match = /(^|[\s(>])@([A-Za-z0-9_-]{1,30})$/.exec(before);
+      return match ? { start: before.length - match[2].length, text: match[2] } : null;
+    };
+    attach(textarea, {
+      label: "Personen erwähnen",
+      url: "/u/vorschlaege/",
+      query: function () { var m = mentionAt(); return m ? m.text : ""; },
+      values: function (data) {
+        return (data.members || []).map(function (m) {
+          return { value: m.handle, text: "@" + m.handle + " – " + m.name + (m.organisation ? " · " + m.organisation : "") };
+        });
+      },
+      insert: function (handle) {
+        var m = mentionAt();
+        if (!m) return;
+        var end = textarea.selectionStart;
+        textarea.value = textarea.value.slice(0, m.start) + handle + " " + textarea.value.slice(end);
+        var caret = m.start + handle.length + 1;
+        textarea.setSelectionRange(caret, caret);
+        textarea.dispatchEvent(new Event("input", { bubbles: true }));
+      },
+    });
+  });
+
+  document.querySelectorAll("input[data-tag-input]").forEach(function (input) {
+    input.removeAttribute("list");  // our listbox replaces the datalist
+    var current = function () { var parts = input.value.split(","); return parts[parts.length - 1].trim(); };
+    attach(input, {
+      label: "Schlagwort-Vorschläge",
+      url: "/tags/vorschlaege/",
+      query: current,
+      values: function (data) { return (data.tags || []).map(function (t) { return { value: t, text: t }; }); },
+      insert: function (tag) {
+        var parts = input.value.split(",");
+        parts[parts.length - 1] = " " + tag;
+        input.value = parts.join(",").replace(/^\s+/, "") + ", ";
+      },
+    });
+  });
+})();

@@ -104,3 +104,27 @@ class TestMine:
         assert CategoryFollow.objects.get(user=anna, category=category).level == "watching"
         client.post(f"/c/{category.slug}/folgen/", {"level": "normal"})
         assert not CategoryFollow.objects.exists()
+
+
+@pytest.mark.django_db
+def test_mention_suggestions_are_for_members_only(client, colleagues):
+    anna, _ben = colleagues
+    assert client.get("/u/vorschlaege/?q=be").status_code in (302, 403)
+    client.force_login(anna)
+    data = client.get("/u/vorschlaege/?q=be").json()
+    assert data["members"][0]["handle"] == "ben"
+    assert data["members"][0]["organisation"] == "Stadt Krefeld"
+
+
+@pytest.mark.django_db
+def test_tag_suggestions(client, colleagues):
+    anna, _ben = colleagues
+    make_thread(anna, category=CategoryFactory(), tags=["Klimaanpassung", "Kleingärten"])
+    make_thread(
+        anna,
+        category=CategoryFactory(visibility=Category.Visibility.MEMBERS),
+        tags=["Klausur intern"],
+    )
+    assert client.get("/tags/vorschlaege/?q=kl").json()["tags"] == ["Kleingärten", "Klimaanpassung"]
+    client.force_login(anna)
+    assert "Klausur intern" in client.get("/tags/vorschlaege/?q=kl").json()["tags"]
