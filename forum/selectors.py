@@ -107,8 +107,14 @@ def thread_list(user, filters: ThreadFilters, page_number) -> Page:
 # --- One thread -------------------------------------------------------------------------------
 
 
+def _single(qs):
+    """One row or None, without ORDER BY: for a wide select_related row, compiling the
+    ordering costs more than running the query."""
+    return next(iter(qs.order_by()[:1]), None)
+
+
 def thread_for_page(pk: int) -> Thread | None:
-    return (
+    return _single(
         Thread.objects.select_related(
             "category",
             "author__organisation",
@@ -119,7 +125,6 @@ def thread_for_page(pk: int) -> Thread | None:
         )
         .prefetch_related("tags", "accepted_post__attachments")
         .filter(pk=pk)
-        .first()
     )
 
 
@@ -148,7 +153,7 @@ def personal_state(user, thread: Thread) -> Personal:
     """The reader's follow level, read position and bookmark for one thread: one query."""
     if not user.is_authenticated:
         return Personal()
-    row = (
+    row = _single(
         Thread.objects.filter(pk=thread.pk)
         .annotate(
             level=Subquery(
@@ -164,7 +169,6 @@ def personal_state(user, thread: Thread) -> Personal:
             ),
         )
         .values("level", "last_read", "bookmarked")
-        .first()
     )
     return Personal(
         follow_level=row["level"] or Level.NORMAL,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import events, home, mine, pages, threads
+from .views import events, floor, home, mine, pages, threads
 
 app_name = "forum"
 
@@ -37,4 +37,5 @@ urlpatterns = [
     path("anhang/<int:pk>/<str:name>", threads.attachment_download, name="attachment"),
     path("seiten/<slug:slug>/", pages.page, name="page"),
     path("barrierefreiheit/", pages.accessibility, name="accessibility"),
+    path("_floor/", floor.floor, name="floor"),
 ]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_moderator
-from forum import permissions, selectors
+from forum import fragments, permissions, selectors
 from forum.forms import (
     PostEditForm,
     ProjectProfileForm,
@@ -71,7 +71,6 @@ def thread_detail(request, pk: int, slug: str):
     if slug != thread.slug:
         return redirect(thread, permanent=True)
     page = selectors.posts_page(thread, request.user, request.GET.get("seite"))
-    personal = selectors.personal_state(request.user, thread)
     quote = request.GET.get("zitat")
     reply_form = None
     if permissions.can_reply(request.user, thread):
@@ -89,19 +88,31 @@ def thread_detail(request, pk: int, slug: str):
         following.read_mark(
             request.user, thread=thread, number=page.object_list[len(page.object_list) - 1].number
         )
+    return _render_thread(request, thread, page, reply_form=reply_form)
+
+
+def _render_thread(request, thread: Thread, page, *, reply_form=None, preview=None, status=200):
+    is_mod = is_moderator(request.user)
+    fragments.attach_content_html(page.object_list, show_hidden=is_mod)
+    accepted = thread.accepted_post
+    if accepted is not None and page.number == 1:
+        accepted.thread = thread  # the same row; spares a query in the fragment key
+        fragments.attach_content_html([accepted], accepted=True, show_hidden=is_mod)
     return render(
         request,
         "forum/thread_detail.html",
         {
             "thread": thread,
             "page": page,
-            "personal": personal,
+            "personal": selectors.personal_state(request.user, thread),
             "reply_form": reply_form,
+            "preview": preview,
             "can_edit_thread": permissions.can_edit_thread(request.user, thread),
             "can_accept": permissions.can_accept_answer(request.user, thread),
-            "is_mod": is_moderator(request.user),
+            "is_mod": is_mod,
             "levels": Level.choices,
         },
+        status=status,
     )
 
 
@@ -197,20 +208,12 @@ def thread_reply(request, pk: int):
             return redirect(post.get_absolute_url())
     permissions.check_reply(request.user, thread)
     page = selectors.posts_page(thread, request.user, 10**6)
-    return render(
+    return _render_thread(
         request,
-        "forum/thread_detail.html",
-        {
-            "thread": thread,
-            "page": page,
-            "personal": selectors.personal_state(request.user, thread),
-            "reply_form": form,
-            "preview": preview,
-            "can_edit_thread": permissions.can_edit_thread(request.user, thread),
-            "can_accept": permissions.can_accept_answer(request.user, thread),
-            "is_mod": is_moderator(request.user),
-            "levels": Level.choices,
-        },
+        thread,
+        page,
+        reply_form=form,
+        preview=preview,
         status=200 if preview is not None else 400,
     )
 

@@ -1,0 +1,72 @@
+"""Cached HTML fragments of posts.
+
+A post's head and body look the same to every reader, so they are rendered once and kept in
+the cache under a key made of everything they show (key-based expiry): an edit, a deletion,
+a renamed author or a new attachment yields a new key, so a stale fragment is never served
+and nothing has to be invalidated by hand. Per-reader controls are rendered live around it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from .models import Post
+
+FRAGMENT_TIMEOUT = 7 * 24 * 3600
+TEMPLATE = "forum/includes/post_content.html"
+
+
+def _fingerprint(post: Post, *, accepted: bool, show_hidden: bool) -> str:
+    author = post.author
+    organisation = author.organisation if author is not None else None
+    parts = [
+        post.pk,
+        post.created_at.isoformat(),
+        post.number,
+        post.thread_id,
+        post.thread.slug,
+        post.edited_at.isoformat() if post.edited_at else "",
+        post.edit_count,
+        post.is_deleted,
+        post.is_hidden and not show_hidden,
+        accepted,
+        author.pk if author else "",
+        author.display_name if author else "",
+        author.handle if author else "",
+        author.is_active if author else "",
+        organisation.pk if organisation else "",
+        organisation.name if organisation else "",
+        [(a.pk, a.alt_text) for a in post.attachments.all()],
+    ]
+    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+
+
+def attach_content_html(
+    posts: Iterable[Post], *, accepted: bool = False, show_hidden: bool = False
+) -> None:
+    """Set ``post.content_html`` on each post, from the cache or freshly rendered."""
+    posts = list(posts)
+    language = get_language() or "de"
+    keys = {
+        post.pk: f"post-content:{language}:{_fingerprint(post, accepted=accepted, show_hidden=show_hidden)}"
+        for post in posts
+    }
+    found = cache.get_many(list(keys.values()))
+    rendered = {}
+    for post in posts:
+        key = keys[post.pk]
+        html = found.get(key)
+        if html is None:
+            html = render_to_string(
+                TEMPLATE, {"post": post, "accepted": accepted, "show_hidden": show_hidden}
+            )
+            rendered[key] = html
+        post.content_html = mark_safe(html)  # noqa: S308 (rendered by our own template)
+    if rendered:
+        cache.set_many(rendered, FRAGMENT_TIMEOUT)
