@@ -9,7 +9,6 @@ from forum.models import Category, Post
 from forum.services.posts import post_create, post_delete, post_edit
 from tests.factories import CategoryFactory, make_member, make_thread
 
-
 # The cache is emptied before each test (tests/conftest.py): database ids repeat between
 # tests, cached fragments must not. With REDIS_URL set this runs against Redis.
 
