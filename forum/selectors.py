@@ -27,6 +27,44 @@ from .permissions import visible_categories, visible_threads
 POSTS_PER_PAGE = 20
 THREADS_PER_PAGE = 30
 
+THREAD_ROW_FIELDS = (
+    "title",
+    "slug",
+    "kind",
+    "post_count",
+    "created_at",
+    "last_activity_at",
+    "is_pinned",
+    "is_locked",
+    "is_hidden",
+    "accepted_post_id",
+    "author_id",
+    "category__name",
+    "category__slug",
+    "category__visibility",
+    "organisation__name",
+    "organisation__slug",
+    "last_poster__display_name",
+    "profile__programme",
+    "profile__status",
+)
+POST_FIELDS = (
+    "thread_id",
+    "number",
+    "author_id",
+    "body_html",
+    "created_at",
+    "edited_at",
+    "edit_count",
+    "is_deleted",
+    "is_hidden",
+    "helpful_count",
+    "author__display_name",
+    "author__handle",
+    "author__is_active",
+    "author__organisation__name",
+)
+
 SORTS = {
     "aktivitaet": ("-is_pinned", "-last_activity_at"),
     "neu": ("-created_at",),
@@ -65,8 +103,12 @@ class ThreadFilters:
 
 def thread_list(user, filters: ThreadFilters, page_number) -> Page:
     """A page of threads a person may read, with what the list rows show, in fixed queries."""
-    qs = visible_threads(user).select_related(
-        "category", "author", "organisation", "last_poster", "profile"
+    # Only the columns a list row shows: with ORDER BY, Django's compiler hashes every selected
+    # column, so a wide select_related row costs milliseconds before the query even runs.
+    qs = (
+        visible_threads(user)
+        .select_related("category", "organisation", "last_poster", "profile")
+        .only(*THREAD_ROW_FIELDS)
     )
     if filters.category is not None:
         qs = qs.filter(category=filters.category)
@@ -131,6 +173,7 @@ def thread_for_page(pk: int) -> Thread | None:
 def posts_page(thread: Thread, user, page_number) -> Page:
     posts = (
         thread.posts.select_related("author__organisation")
+        .only(*POST_FIELDS)
         .prefetch_related("attachments")
         .order_by("number")
     )
