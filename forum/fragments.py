@@ -70,3 +70,51 @@ def attach_content_html(
         post.content_html = mark_safe(html)  # noqa: S308 (rendered by our own template)
     if rendered:
         cache.set_many(rendered, FRAGMENT_TIMEOUT)
+
+
+ROW_TEMPLATE = "forum/includes/thread_row_content.html"
+
+
+def _row_fingerprint(thread) -> str:
+    profile = getattr(thread, "profile", None) if thread.kind == "experience" else None
+    parts = [
+        thread.pk,
+        thread.created_at.isoformat(),
+        thread.updated_at.isoformat(),
+        thread.last_activity_at.isoformat(),
+        thread.title,
+        thread.slug,
+        thread.kind,
+        thread.post_count,
+        thread.accepted_post_id,
+        thread.is_pinned,
+        thread.is_locked,
+        thread.category.name,
+        thread.category.slug,
+        thread.organisation.name if thread.organisation_id else "",
+        thread.last_poster.display_name if thread.last_poster_id else "",
+        (profile.programme, profile.status) if profile else "",
+    ]
+    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+
+
+def attach_row_html(threads) -> None:
+    """Set ``thread.row_html`` for list rows; tags are loaded only for rows not cached."""
+    from django.db.models import prefetch_related_objects
+
+    threads = list(threads)
+    language = get_language() or "de"
+    keys = {t.pk: f"thread-row:{language}:{_row_fingerprint(t)}" for t in threads}
+    found = cache.get_many(list(keys.values()))
+    missing = [t for t in threads if keys[t.pk] not in found]
+    if missing:
+        prefetch_related_objects(missing, "tags")
+    rendered = {}
+    for thread in threads:
+        html = found.get(keys[thread.pk])
+        if html is None:
+            html = render_to_string(ROW_TEMPLATE, {"thread": thread})
+            rendered[keys[thread.pk]] = html
+        thread.row_html = mark_safe(html)  # noqa: S308 (rendered by our own template)
+    if rendered:
+        cache.set_many(rendered, FRAGMENT_TIMEOUT)

@@ -29,6 +29,7 @@ THREADS_PER_PAGE = 30
 
 THREAD_ROW_FIELDS = (
     "title",
+    "updated_at",
     "slug",
     "kind",
     "post_count",
@@ -142,8 +143,8 @@ def thread_list(user, filters: ThreadFilters, page_number) -> Page:
     else:
         qs = qs.annotate(last_read=Value(None, output_field=IntegerField()))
     qs = qs.order_by(*SORTS.get(filters.sort, SORTS["aktivitaet"]), "-pk")
-    page = Paginator(qs.prefetch_related("tags"), THREADS_PER_PAGE).get_page(page_number)
-    return page
+    # Tags are fetched only for rows whose cached fragment is missing (forum/fragments.py).
+    return Paginator(qs, THREADS_PER_PAGE).get_page(page_number)
 
 
 # --- One thread -------------------------------------------------------------------------------

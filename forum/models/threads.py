@@ -43,6 +43,8 @@ class Thread(models.Model):
     )
     tags = TaggableManager(verbose_name=_("Schlagwörter"), blank=True)
     created_at = models.DateTimeField(_("erstellt"), auto_now_add=True)
+    # Bumped by every full save (title, kind, tags change): part of the list-row cache key.
+    updated_at = models.DateTimeField(_("geändert"), auto_now=True)
     last_activity_at = models.DateTimeField(_("letzte Aktivität"), db_index=True)
     last_poster = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -26,17 +26,26 @@ def kind_badge(thread):
 
 
 @register.simple_tag
-def unread_badge(thread):
-    """ "neu" for a thread never opened, "N ungelesen" for new posts since the last visit."""
+def unread_link(thread):
+    """ "N ungelesen", leading to the first unread post, for people who read the thread before."""
     last_read = getattr(thread, "last_read", None)
-    if last_read is None:
-        return ""
-    unread = thread.post_count - last_read
-    if unread <= 0:
+    if not last_read or last_read >= thread.post_count:
         return ""
     return format_html(
-        '<span class="badge badge--unread">{}</span>', _("%(n)s ungelesen") % {"n": unread}
+        '<a class="badge badge--unread thread-row__unread" href="{}">{}</a>',
+        thread_entry_url(thread),
+        _("%(n)s ungelesen") % {"n": thread.post_count - last_read},
     )
+
+
+@register.simple_tag
+def thread_rows(threads):
+    """The rows of a thread list with their cached fragments attached (forum/fragments.py)."""
+    from forum.fragments import attach_row_html
+
+    threads = list(threads)
+    attach_row_html(threads)
+    return threads
 
 
 @register.simple_tag

@@ -85,3 +85,34 @@ class TestFragments:
             with translation.override(language):
                 fragments.attach_content_html([reply])
         assert len(rendered) == 2, rendered  # once per language, then from the cache
+
+
+@pytest.mark.django_db
+class TestRowFragments:
+    def test_list_rows_follow_every_change(self, client, setup):
+        from forum.services.threads import answer_accept, thread_update
+
+        author, reader, thread, reply = setup
+        assert "1 Antwort" in client.get("/").content.decode()
+        post_create(reader, thread=thread, body="Noch eine")
+        assert "2 Antworten" in client.get("/").content.decode()
+        thread_update(
+            author,
+            thread=thread,
+            title="Ein neuer Titel für die Liste",
+            tags=["Neu"],
+            kind="question",
+        )
+        html = client.get("/").content.decode()
+        assert "Ein neuer Titel für die Liste" in html and 'href="/tags/neu/"' in html
+        answer_accept(author, post=reply)
+        assert ">gelöst<" in client.get("/").content.decode()
+
+    def test_unread_counts_are_per_reader(self, client, setup):
+        author, reader, thread, _reply = setup
+        client.force_login(reader)
+        client.get(thread.get_absolute_url())
+        post_create(author, thread=thread, body="Neu für Ben")
+        assert "1 ungelesen" in client.get("/").content.decode()
+        client.force_login(author)
+        assert "ungelesen" not in client.get("/").content.decode()

@@ -202,12 +202,16 @@ class TestLists:
     def test_list_query_counts_do_not_grow_with_threads_or_tags(
         self, client, member, other, category, url, django_assert_max_num_queries
     ):
+        from django.core.cache import cache
+
         self._fill(member, other, category, 2)
         client.force_login(member)
         client.get(url)
+        cache.clear()  # measure with cold row fragments: the worst case
         with django_assert_max_num_queries(30) as few:
             assert client.get(url).status_code == 200
         self._fill(member, other, category, 12)
+        cache.clear()
         with django_assert_max_num_queries(len(few.captured_queries)):
             client.get(url)
 
