@@ -42,10 +42,18 @@ class MonthField(forms.DateField):
     default_error_messages = {"invalid": _("Bitte geben Sie einen Monat an, z. B. 2024-05.")}
 
 
+class TextField(forms.CharField):
+    """Text from a textarea: line breaks counted once (browsers send CRLF), with a clear limit."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n") if value else value
+
+
 def _body_field(label, help_text=""):
     from forum.models import POST_MAX_LENGTH
 
-    return forms.CharField(
+    return TextField(
         label=label,
         max_length=POST_MAX_LENGTH,
         help_text=help_text
@@ -54,7 +62,13 @@ def _body_field(label, help_text=""):
             "Zitate mit „>“. @benutzername erwähnt jemanden."
         ),
         widget=forms.Textarea(attrs={"rows": 10, "data-composer": "body"}),
-        error_messages={"required": _("Bitte schreiben Sie einen Text.")},
+        error_messages={
+            "required": _("Bitte schreiben Sie einen Text."),
+            "max_length": _(
+                "Der Text ist mit %(show_value)d Zeichen zu lang; erlaubt sind %(limit_value)d. "
+                "Teilen Sie ihn bitte auf oder hängen Sie ein Dokument an."
+            ),
+        },
     )
 
 
@@ -236,7 +250,7 @@ class PostEditForm(forms.Form):
 
 
 class SummaryForm(forms.Form):
-    summary = forms.CharField(
+    summary = TextField(
         label=_("Ergebnis"),
         required=False,
         max_length=20000,

@@ -62,8 +62,12 @@ def render_markdown(source: str) -> str:
     return sanitize_html(html)
 
 
+_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)")
+
+
 def sanitize_html(html: str) -> str:
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
         attributes=ALLOWED_ATTRIBUTES,
@@ -73,6 +77,10 @@ def sanitize_html(html: str) -> str:
         attribute_filter=_filter_attribute,
         strip_comments=True,
     )
+    # An image whose source was refused is dropped; one without a description gets an empty
+    # alt, so screen readers skip it instead of reading the file name (WCAG 1.1.1).
+    cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
+    return _IMG_WITHOUT_ALT.sub('<img alt=""', cleaned)
 
 
 MENTION_RE = re.compile(r"(?<![\w@/.])@([A-Za-z0-9](?:[A-Za-z0-9_-]{1,28}[A-Za-z0-9]))(?![\w-])")

@@ -141,10 +141,15 @@ def thread_create(request):
         kinds=kinds,
         initial=initial,
     )
-    profile_form = ProjectProfileForm(request.POST or None, prefix="profile")
+    # The profile is only validated (and its errors shown) for experience reports.
+    wants_profile = request.POST.get("kind") == Thread.Kind.EXPERIENCE
+    profile_form = ProjectProfileForm(
+        request.POST if wants_profile else None,
+        prefix="profile",
+        initial=_profile_initial(request, request.POST),
+    )
     preview = None
     if request.method == "POST":
-        wants_profile = request.POST.get("kind") == Thread.Kind.EXPERIENCE
         if "preview" in request.POST:
             preview = render_markdown(request.POST.get("body", ""))
         elif form.is_valid() and (not wants_profile or profile_form.is_valid()):
@@ -183,6 +188,17 @@ def thread_create(request):
         },
         status=400 if request.method == "POST" and preview is None else 200,
     )
+
+
+def _profile_initial(request, data) -> dict:
+    """Keep what was typed into the profile when another kind was chosen and the form failed."""
+    if not data:
+        return {}
+    return {
+        name: data.get(f"profile-{name}")
+        for name in ProjectProfileForm.base_fields
+        if data.get(f"profile-{name}")
+    }
 
 
 @require_POST

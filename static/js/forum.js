@@ -30,11 +30,15 @@
         if (field.name && stored[field.name] && !field.value) { field.value = stored[field.name]; restored = true; }
       });
       if (restored) {
+        var text = form.getAttribute("data-draft-restored") || "Ihr Entwurf wurde wiederhergestellt.";
         var note = document.createElement("p");
         note.className = "draft-note";
-        note.setAttribute("role", "status");
-        note.textContent = form.getAttribute("data-draft-restored") || "Ihr Entwurf wurde wiederhergestellt.";
+        note.textContent = text;
         form.insertBefore(note, form.firstChild);
+        // Announce through the page's live region: a status element that already holds its
+        // text when the page loads is not read out.
+        var live = document.getElementById("live-region");
+        if (live) setTimeout(function () { live.textContent = text; }, 500);
       }
     }
     var save = function () {
@@ -109,10 +113,18 @@
     list.insertAdjacentElement("afterend", status);
     field.setAttribute("aria-controls", listId);
     field.setAttribute("aria-autocomplete", "list");
+    // A text input becomes an ARIA combobox; a textarea may not take that role, there the
+    // live status line announces the suggestions.
+    var isCombobox = field.tagName === "INPUT";
+    if (isCombobox) {
+      field.setAttribute("role", "combobox");
+      field.setAttribute("aria-expanded", "false");
+    }
     var items = [];
     var active = -1;
 
     function close() {
+      if (isCombobox) field.setAttribute("aria-expanded", "false");
       list.hidden = true;
       list.innerHTML = "";
       items = [];
@@ -149,6 +161,7 @@
             items.push({ el: li, value: entry.value });
           });
           list.hidden = false;
+          if (isCombobox) field.setAttribute("aria-expanded", "true");
           highlight(0);
           status.textContent = values.length + (values.length === 1 ? " Vorschlag" : " Vorschläge");
         })
