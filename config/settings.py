@@ -119,12 +119,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # ChannelsLiveServerTestCase runs the server in another process: it needs a file database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    if env.bool("DATABASE_POOL", default=False):
+    # Under ASGI each request's sync code may run in a fresh thread, so persistent per-thread
+    # connections (CONN_MAX_AGE > 0) pile up until PostgreSQL refuses clients. Django's own
+    # psycopg pool shares connections instead; it requires CONN_MAX_AGE = 0.
+    if env.bool("DATABASE_POOL", default=True):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": 10}
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX", default=10),
+            "timeout": 10,
+        }
     else:
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
