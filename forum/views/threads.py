@@ -84,14 +84,17 @@ def thread_detail(request, pk: int, slug: str):
             if quoted is not None:
                 initial["body"] = _quote_text(quoted)
         reply_form = ReplyForm(initial=initial)
+    personal = selectors.personal_state(request.user, thread)
     if page.object_list:
-        following.read_mark(
-            request.user, thread=thread, number=page.object_list[len(page.object_list) - 1].number
-        )
-    return _render_thread(request, thread, page, reply_form=reply_form)
+        last_shown = page.object_list[len(page.object_list) - 1].number
+        if last_shown > personal.last_read:  # write only when there is something new
+            following.read_mark(request.user, thread=thread, number=last_shown)
+    return _render_thread(request, thread, page, reply_form=reply_form, personal=personal)
 
 
-def _render_thread(request, thread: Thread, page, *, reply_form=None, preview=None, status=200):
+def _render_thread(
+    request, thread: Thread, page, *, reply_form=None, preview=None, status=200, personal=None
+):
     is_mod = is_moderator(request.user)
     fragments.attach_content_html(page.object_list, show_hidden=is_mod)
     accepted = thread.accepted_post
@@ -104,7 +107,7 @@ def _render_thread(request, thread: Thread, page, *, reply_form=None, preview=No
         {
             "thread": thread,
             "page": page,
-            "personal": selectors.personal_state(request.user, thread),
+            "personal": personal or selectors.personal_state(request.user, thread),
             "reply_form": reply_form,
             "preview": preview,
             "can_edit_thread": permissions.can_edit_thread(request.user, thread),

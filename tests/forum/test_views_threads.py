@@ -165,6 +165,7 @@ class TestThreadPage:
         post_create(other, thread=thread, body="Antwort")
         client.force_login(member)
         client.get(thread.get_absolute_url())
+        post_create(other, thread=thread, body="Neu seit dem letzten Besuch")  # a read-mark write
         with django_assert_max_num_queries(30) as few:
             client.get(thread.get_absolute_url())
         for i in range(25):
