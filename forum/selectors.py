@@ -15,6 +15,7 @@ from .models import (
     Level,
     Post,
     PostRevision,
+    ProjectProfile,
     Reaction,
     ReadState,
     SitePage,
@@ -64,6 +65,22 @@ POST_FIELDS = (
     "author__handle",
     "author__is_active",
     "author__organisation__name",
+)
+
+THREAD_PAGE_FIELDS = (
+    *(f.name for f in Thread._meta.concrete_fields if f.name not in ("summary",)),
+    "summary",
+    "category__name",
+    "category__slug",
+    "category__visibility",
+    "summary_by__display_name",
+    "summary_by__handle",
+    "summary_by__is_active",
+    "summary_by__organisation__name",
+    *(f"accepted_post__{name}" for name in POST_FIELDS),
+    *(f"profile__{f.name}" for f in ProjectProfile._meta.concrete_fields),
+    "profile__organisation__name",
+    "profile__organisation__slug",
 )
 
 SORTS = {
@@ -157,15 +174,15 @@ def _single(qs):
 
 
 def thread_for_page(pk: int) -> Thread | None:
+    """The thread with what its page shows; only those columns (see THREAD_ROW_FIELDS)."""
     return _single(
         Thread.objects.select_related(
             "category",
-            "author__organisation",
-            "organisation",
-            "summary_by",
+            "summary_by__organisation",
             "accepted_post__author__organisation",
             "profile__organisation",
         )
+        .only(*THREAD_PAGE_FIELDS)
         .prefetch_related("tags", "accepted_post__attachments")
         .filter(pk=pk)
     )

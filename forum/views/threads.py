@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -114,6 +115,7 @@ def _render_thread(
             "can_accept": permissions.can_accept_answer(request.user, thread),
             "is_mod": is_mod,
             "levels": Level.choices,
+            "csrf_once": get_token(request) if request.user.is_authenticated else "",
         },
         status=status,
     )
