@@ -15,13 +15,19 @@ from accounts.permissions import can_act_as_member, is_moderator
 from .models import Category
 
 
+def visible_levels(user) -> list[str] | None:
+    """The category visibilities a person may read; None means all (moderators)."""
+    if is_moderator(user):
+        return None
+    if can_act_as_member(user):
+        return [Category.Visibility.PUBLIC, Category.Visibility.MEMBERS]
+    return [Category.Visibility.PUBLIC]
+
+
 def visible_categories(user, qs: QuerySet[Category] | None = None) -> QuerySet[Category]:
     qs = Category.objects.all() if qs is None else qs
-    if is_moderator(user):
-        return qs
-    if can_act_as_member(user):
-        return qs.exclude(visibility=Category.Visibility.MODERATORS)
-    return qs.filter(visibility=Category.Visibility.PUBLIC)
+    levels = visible_levels(user)
+    return qs if levels is None else qs.filter(visibility__in=levels)
 
 
 def can_view_category(user, category: Category) -> bool:
@@ -46,10 +52,12 @@ def visible_threads(user, qs=None):
     from .models import Thread
 
     qs = Thread.objects.all() if qs is None else qs
-    qs = qs.filter(category__in=visible_categories(user))
-    if not is_moderator(user):
-        qs = qs.filter(is_hidden=False)
-    return qs
+    levels = visible_levels(user)
+    if levels is None:
+        return qs
+    # A join on the category's visibility (not "category IN (subquery)") lets the database
+    # walk the list-order index and stop after one page.
+    return qs.filter(category__visibility__in=levels, is_hidden=False)
 
 
 def can_view_thread(user, thread) -> bool:

@@ -75,8 +75,16 @@ class Thread(models.Model):
         verbose_name = _("Thema")
         verbose_name_plural = _("Themen")
         ordering = ["-last_activity_at"]
+        # The lists order by (-is_pinned, -last_activity_at, -id): indexes in that order let the
+        # database read the first page instead of sorting every visible thread.
         indexes = [
-            models.Index(fields=["category", "-last_activity_at"], name="thread_category_activity"),
+            models.Index(
+                fields=["-is_pinned", "-last_activity_at", "-id"], name="thread_list_order"
+            ),
+            models.Index(
+                fields=["category", "-is_pinned", "-last_activity_at", "-id"],
+                name="thread_category_order",
+            ),
             models.Index(fields=["kind", "-last_activity_at"], name="thread_kind_activity"),
             models.Index(fields=["organisation", "-last_activity_at"], name="thread_org_activity"),
         ]
