@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format messages compilemessages migrate demo chromium clean help
+.PHONY: run test lint format messages compilemessages migrate demo chromium clean help bench-data bench
 
 help:
 	@echo "make run    – installieren, migrieren, Demo laden, Server auf http://$(HOST):$(PORT)"
@@ -69,3 +69,16 @@ test: $(VENV)/.installed-dev node_modules/.installed compilemessages chromium li
 
 clean:
 	rm -rf $(VENV) node_modules var/static
+
+# Benchmark (bench/README.md). Its own database: var/bench.sqlite3, or the PostgreSQL database
+# "bench" when DATABASE_URL is set; the demo database is never touched.
+bench-data: $(VENV)/.installed
+	$(BIN)/python -m bench.generate
+
+# Serves the app with two uvicorn workers and measures with wrk (installed when missing).
+bench: $(VENV)/.installed compilemessages
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installiere wrk für die Lastmessung …"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
+	$(BIN)/python -m bench.run

@@ -123,6 +123,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI each request's sync code may run in a fresh thread, so persistent per-thread
     # connections (CONN_MAX_AGE > 0) pile up until PostgreSQL refuses clients. Django's own
     # psycopg pool shares connections instead; it requires CONN_MAX_AGE = 0.
+    # Server-side parameter binding lets psycopg prepare statements that repeat on a pooled
+    # connection, so PostgreSQL stops re-planning the wide page queries on every request.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
+        "DATABASE_SERVER_SIDE_BINDING", default=True
+    )
     if env.bool("DATABASE_POOL", default=True):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

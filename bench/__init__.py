@@ -1,0 +1,1 @@
+"""Benchmark: data generator and load runner (see bench/README.md)."""
