@@ -373,3 +373,28 @@ def upcoming_events(user, *, limit: int = 100) -> QuerySet[Thread]:
         .select_related("category", "organisation")
         .order_by("event_start")[:limit]
     )
+
+
+def simple_search(user, query: str, page_number) -> Page:
+    """Words in titles and posts of threads the person may read, newest activity first.
+
+    A plain substring search that works on every database; the full-text search with German
+    stemming, compounds and synonyms replaces it (issue 4).
+    """
+    words = [w for w in query.split() if len(w) > 1][:8]
+    qs = (
+        visible_threads(user)
+        .select_related("category", "organisation", "last_poster", "profile")
+        .only(*THREAD_ROW_FIELDS)
+    )
+    for word in words:
+        matching_posts = Post.objects.filter(
+            body__icontains=word, is_deleted=False, is_hidden=False
+        ).values("thread_id")
+        qs = qs.filter(Q(title__icontains=word) | Q(pk__in=matching_posts))
+    if not words:
+        qs = qs.none()
+    qs = qs.annotate(last_read=Value(None, output_field=IntegerField())).order_by(
+        *SORTS["aktivitaet"], "-pk"
+    )
+    return Paginator(qs, THREADS_PER_PAGE).get_page(page_number)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import events, floor, home, mine, pages, threads
+from .views import events, floor, home, mine, pages, search, threads
 
 app_name = "forum"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("c/", home.category_list, name="categories"),
     path("mein-bereich/", mine.mine, name="mine"),
+    path("search/", search.search, name="search"),
     path("termine/", events.events, name="events"),
     path("termine.ics", events.events_ics, name="events_ics"),
     path("c/<slug:slug>/", home.category_detail, name="category"),

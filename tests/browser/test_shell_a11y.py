@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 
 # Tags, collections and search join the navigation as their issues land.
-MAIN_NAV = ["Aktuelles", "Themenfelder"]
+MAIN_NAV = ["Aktuelles", "Themenfelder", "Schlagwörter", "Suche"]
 FOOTER_LINKS = ["Impressum", "Datenschutz", "Erklärung zur Barrierefreiheit", "Leichte Sprache"]
 # The demo categories that guests see; the others are for members or moderators only.
 PUBLIC_CATEGORIES = [

@@ -198,6 +198,7 @@ class TestLists:
             "/tags/gemeinsam/",
             "/?art=question&geloest=nein",
             "/?unbeantwortet=1",
+            "/search/?q=Thema+Test",
         ],
     )
     def test_list_query_counts_do_not_grow_with_threads_or_tags(
