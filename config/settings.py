@@ -125,9 +125,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg pool shares connections instead; it requires CONN_MAX_AGE = 0.
     # Server-side parameter binding lets psycopg prepare statements that repeat on a pooled
     # connection, so PostgreSQL stops re-planning the wide page queries on every request.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
-        "DATABASE_SERVER_SIDE_BINDING", default=True
-    )
+    _binding = env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = _binding
+    if _binding:
+        # Django turns psycopg's automatic preparation off unless a threshold is given.
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
     if env.bool("DATABASE_POOL", default=True):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
