@@ -42,7 +42,7 @@ def _fingerprint(post: Post, *, accepted: bool, show_hidden: bool) -> str:
         author.is_active if author else "",
         organisation.pk if organisation else "",
         organisation.name if organisation else "",
-        [(a.pk, a.alt_text) for a in post.attachments.all()],
+        [(a.pk, a.alt_text) for a in post.attachments.all()] if post.has_attachments else [],
     ]
     return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from taggit.models import Tag
 
 from .models import (
@@ -52,6 +62,7 @@ THREAD_ROW_FIELDS = (
 )
 POST_FIELDS = (
     "thread_id",
+    "has_attachments",
     "number",
     "author_id",
     "body_html",
@@ -183,24 +194,40 @@ def thread_for_page(pk: int) -> Thread | None:
             "profile__organisation",
         )
         .only(*THREAD_PAGE_FIELDS)
-        .prefetch_related("tags", "accepted_post__attachments")
+        .prefetch_related("tags")
         .filter(pk=pk)
     )
 
 
+class _KnownCountPaginator(Paginator):
+    """The thread row already holds its post count: no COUNT(*) per page view."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
+
+
 def posts_page(thread: Thread, user, page_number) -> Page:
     posts = (
-        thread.posts.select_related("author__organisation")
-        .only(*POST_FIELDS)
-        .prefetch_related("attachments")
-        .order_by("number")
+        thread.posts.select_related("author__organisation").only(*POST_FIELDS).order_by("number")
     )
     if user.is_authenticated:
         posts = posts.annotate(
             reacted=Exists(Reaction.objects.filter(post=OuterRef("pk"), user=user)),
             bookmarked=Exists(Bookmark.objects.filter(post=OuterRef("pk"), user=user)),
         )
-    return Paginator(posts, POSTS_PER_PAGE).get_page(page_number)
+    page = _KnownCountPaginator(posts, POSTS_PER_PAGE, count=thread.post_count).get_page(
+        page_number
+    )
+    page.object_list = list(page.object_list)
+    with_files = [post for post in page.object_list if post.has_attachments]
+    if with_files:
+        prefetch_related_objects(with_files, "attachments")
+    return page
 
 
 @dataclass

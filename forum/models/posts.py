@@ -34,6 +34,8 @@ class Post(models.Model):
     )
     is_hidden = models.BooleanField(_("ausgeblendet"), default=False)
     helpful_count = models.PositiveIntegerField(_("hilfreich"), default=0)
+    # Set when a file is attached: pages load attachments only for the posts that have some.
+    has_attachments = models.BooleanField(default=False)
     # A token from the composer: pressing "Absenden" twice creates one post, not two.
     client_token = models.UUIDField(default=uuid.uuid4, editable=False)
     mentions = models.ManyToManyField(

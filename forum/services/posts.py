@@ -92,6 +92,8 @@ def _attach(post: Post, actor: User, new: NewAttachment) -> Attachment:
     )
     attachment.file.save(attachment.original_name, new.file, save=False)
     attachment.save()
+    Post.objects.filter(pk=post.pk).update(has_attachments=True)
+    post.has_attachments = True
     return attachment
 
 

@@ -7,6 +7,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -101,6 +102,8 @@ def _render_thread(
     accepted = thread.accepted_post
     if accepted is not None and page.number == 1:
         accepted.thread = thread  # the same row; spares a query in the fragment key
+        if accepted.has_attachments:
+            prefetch_related_objects([accepted], "attachments")
         fragments.attach_content_html([accepted], accepted=True, show_hidden=is_mod)
     return render(
         request,
