@@ -160,6 +160,15 @@ def live_server_asgi(django_db_setup, django_db_blocker, tmp_path_factory):
     override.enable()
     # Fork while database access is allowed: the child keeps the state it was forked with.
     with django_db_blocker.unblock():
+        # A forked child must not share this process's pooled PostgreSQL connections: two
+        # processes on one socket collide (e.g. "prepared statement _pg3_0 already exists").
+        from django.db import connections
+
+        for connection in connections.all(initialized_only=True):
+            if hasattr(connection, "close_pool"):
+                connection.close_pool()
+            else:
+                connection.close()
         # Static files are served by whitenoise (with finders), as in the application.
         process = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=None))
         process.daemon = True
