@@ -1,4 +1,10 @@
 // Small progressive enhancements; every page works without this file.
+// Texts come translated from the page: <body data-i18n-…> (templates/base.html).
+function t(key, fallback) {
+  "use strict";
+  var value = document.body && document.body.dataset["i18n" + key.charAt(0).toUpperCase() + key.slice(1)];
+  return value || fallback;
+}
 (function () {
   "use strict";
 
@@ -30,7 +36,7 @@
         if (field.name && stored[field.name] && !field.value) { field.value = stored[field.name]; restored = true; }
       });
       if (restored) {
-        var text = form.getAttribute("data-draft-restored") || "Ihr Entwurf wurde wiederhergestellt.";
+        var text = t("draftRestored", "Ihr Entwurf wurde wiederhergestellt.");
         var note = document.createElement("p");
         note.className = "draft-note";
         note.textContent = text;
@@ -163,7 +169,7 @@
           list.hidden = false;
           if (isCombobox) field.setAttribute("aria-expanded", "true");
           highlight(0);
-          status.textContent = values.length + (values.length === 1 ? " Vorschlag" : " Vorschläge");
+          status.textContent = values.length + " " + (values.length === 1 ? t("suggestion", "Vorschlag") : t("suggestions", "Vorschläge"));
         })
         .catch(close);
     }, 200);
@@ -186,7 +192,7 @@
       return match ? { start: before.length - match[2].length, text: match[2] } : null;
     };
     attach(textarea, {
-      label: "Personen erwähnen",
+      label: t("mentionLabel", "Personen erwähnen"),
       url: "/u/vorschlaege/",
       query: function () { var m = mentionAt(); return m ? m.text : ""; },
       values: function (data) {
@@ -210,7 +216,7 @@
     input.removeAttribute("list");  // our listbox replaces the datalist
     var current = function () { var parts = input.value.split(","); return parts[parts.length - 1].trim(); };
     attach(input, {
-      label: "Schlagwort-Vorschläge",
+      label: t("tagLabel", "Schlagwort-Vorschläge"),
       url: "/tags/vorschlaege/",
       query: current,
       values: function (data) { return (data.tags || []).map(function (t) { return { value: t, text: t }; }); },
