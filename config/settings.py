@@ -269,6 +269,9 @@ STORAGES = {
 }
 # Without a collectstatic run (tests, development) whitenoise serves from the finders.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Development: pick up edited CSS and JS without a restart (whitenoise otherwise keeps the
+# file sizes it saw at start-up and cuts or overruns the changed files).
+WHITENOISE_AUTOREFRESH = DEBUG and not PRODUCTION
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from forum.models import ProjectProfile, Thread
+
 
 class AccessibilityFeedbackForm(forms.Form):
     page_url = forms.CharField(
@@ -269,3 +271,116 @@ class ThreadEditForm(forms.Form):
     def __init__(self, *args, kinds, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds
+
+
+class SearchForm(forms.Form):
+    """The search box and its filters (GET). Invalid filters are reported, never fatal: the
+    search runs with the valid ones and the form keeps what was typed."""
+
+    SORTS = (("relevanz", _("Relevanz")), ("neu", _("letzte Aktivität")))
+    DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"]
+
+    q = forms.CharField(
+        label=_("Suchbegriffe"),
+        required=False,
+        max_length=300,
+        strip=True,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    themenfeld = forms.ChoiceField(label=_("Themenfeld"), required=False)
+    schlagwort = forms.CharField(label=_("Schlagwort"), required=False, max_length=100)
+    art = forms.ChoiceField(
+        label=_("Art"), required=False, choices=[("", _("alle")), *Thread.Kind.choices]
+    )
+    organisation = forms.ChoiceField(label=_("Organisation"), required=False)
+    geloest = forms.ChoiceField(
+        label=_("Fragen"),
+        required=False,
+        choices=[("", _("alle")), ("ja", _("gelöst")), ("nein", _("ungelöst"))],
+    )
+    programm = forms.ChoiceField(
+        label=_("Programm"),
+        required=False,
+        choices=[("", _("alle")), *ProjectProfile.Programme.choices],
+    )
+    stand = forms.ChoiceField(
+        label=_("Projektstand"),
+        required=False,
+        choices=[("", _("alle")), *ProjectProfile.Status.choices],
+    )
+    von = forms.DateField(
+        label=_("erstellt ab"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    bis = forms.DateField(
+        label=_("erstellt bis"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    sortierung = forms.ChoiceField(label=_("Sortierung"), required=False, choices=SORTS)
+
+    def __init__(self, data, *, categories, organisations):
+        super().__init__(data)
+        self.categories = {c.slug: c for c in categories}
+        self.fields["themenfeld"].choices = [
+            ("", _("alle")),
+            *((c.slug, c.name) for c in categories),
+        ]
+        self.organisations = {o.slug: o for o in organisations}
+        self.fields["organisation"].choices = [
+            ("", _("alle")),
+            *((o.slug, o.name) for o in organisations),
+        ]
+        self.fields["von"].error_messages["invalid"] = _(
+            "Bitte geben Sie das Datum als TT.MM.JJJJ an."
+        )
+        self.fields["bis"].error_messages["invalid"] = _(
+            "Bitte geben Sie das Datum als TT.MM.JJJJ an."
+        )
+
+    def clean_schlagwort(self):
+        from forum.selectors import tag_by_name
+
+        name = self.cleaned_data["schlagwort"].strip()
+        if not name:
+            return None
+        tag = tag_by_name(name)
+        if tag is None:
+            raise forms.ValidationError(
+                _("Ein Schlagwort „%(name)s“ gibt es nicht."), params={"name": name}
+            )
+        return tag
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("von"), data.get("bis")
+        if start and end and start > end:
+            self.add_error("bis", _("Das Ende des Zeitraums liegt vor seinem Anfang."))
+        return data
+
+    def filters(self):
+        """The valid filters as ThreadFilters (invalid fields are left out)."""
+        from forum.selectors import ThreadFilters
+
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        organisation = self.organisations.get(data.get("organisation") or "")
+        return ThreadFilters(
+            category=self.categories.get(data.get("themenfeld") or ""),
+            tag=data.get("schlagwort") or None,
+            organisation_id=organisation.pk if organisation else None,
+            kind=data.get("art") or "",
+            solved=data.get("geloest") or "",
+            programme=data.get("programm") or "",
+            status=data.get("stand") or "",
+            created_from=data.get("von"),
+            created_to=data.get("bis"),
+        )
+
+    @property
+    def newest_first(self) -> bool:
+        return (
+            self.cleaned_data.get("sortierung") if hasattr(self, "cleaned_data") else ""
+        ) == "neu"

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
@@ -38,6 +39,11 @@ def can_view_category(user, category: Category) -> bool:
     return is_moderator(user)
 
 
+def is_public_category(category: Category) -> bool:
+    """Readable without an account: what feeds carry and where pages announce a feed."""
+    return can_view_category(AnonymousUser(), category)
+
+
 def check_view_category(user, category: Category) -> None:
     # Invisible is 404: the existence of a private category does not leak.
     if not can_view_category(user, category):
@@ -64,6 +70,10 @@ def can_view_thread(user, thread) -> bool:
     if thread.is_hidden and not is_moderator(user):
         return False
     return can_view_category(user, thread.category)
+
+
+def is_public_thread(thread) -> bool:
+    return can_view_thread(AnonymousUser(), thread)
 
 
 def check_view_thread(user, thread) -> None:

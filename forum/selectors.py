@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -127,18 +128,35 @@ class ThreadFilters:
     solved: str = ""  # "ja", "nein" or ""
     programme: str = ""
     status: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
     sort: str = "aktivitaet"
 
+    def any_set(self) -> bool:
+        """Whether anything narrows the list (the sort order does not)."""
+        return any(
+            (
+                self.category,
+                self.tag,
+                self.organisation_id,
+                self.author_id,
+                self.kind,
+                self.unanswered,
+                self.solved,
+                self.programme,
+                self.status,
+                self.created_from,
+                self.created_to,
+            )
+        )
 
-def thread_list(user, filters: ThreadFilters, page_number) -> Page:
-    """A page of threads a person may read, with what the list rows show, in fixed queries."""
-    # Only the columns a list row shows: with ORDER BY, Django's compiler hashes every selected
-    # column, so a wide select_related row costs milliseconds before the query even runs.
-    qs = (
-        visible_threads(user)
-        .select_related("category", "organisation", "last_poster", "profile")
-        .only(*THREAD_ROW_FIELDS)
-    )
+
+def filter_threads(user, filters: ThreadFilters) -> QuerySet[Thread]:
+    """The threads a person may read, narrowed by the filters; no ordering, no extra columns.
+
+    Lists, search and feeds start here, so a filter means the same everywhere.
+    """
+    qs = visible_threads(user)
     if filters.category is not None:
         qs = qs.filter(category=filters.category)
     if filters.tag is not None:
@@ -159,6 +177,22 @@ def thread_list(user, filters: ThreadFilters, page_number) -> Page:
         qs = qs.filter(profile__programme=filters.programme)
     if filters.status:
         qs = qs.filter(profile__status=filters.status)
+    if filters.created_from:
+        qs = qs.filter(created_at__date__gte=filters.created_from)
+    if filters.created_to:
+        qs = qs.filter(created_at__date__lte=filters.created_to)
+    return qs
+
+
+def thread_list(user, filters: ThreadFilters, page_number) -> Page:
+    """A page of threads a person may read, with what the list rows show, in fixed queries."""
+    # Only the columns a list row shows: with ORDER BY, Django's compiler hashes every selected
+    # column, so a wide select_related row costs milliseconds before the query even runs.
+    qs = (
+        filter_threads(user, filters)
+        .select_related("category", "organisation", "last_poster", "profile")
+        .only(*THREAD_ROW_FIELDS)
+    )
     if user.is_authenticated:
         qs = qs.annotate(
             last_read=Subquery(
@@ -304,6 +338,12 @@ def tag_by_slug(slug: str) -> Tag | None:
     return Tag.objects.filter(slug=slug).first()
 
 
+def tag_by_name(name: str) -> Tag | None:
+    """A tag by its name (any case) or slug, as people type it into a filter."""
+    name = name.strip().lstrip("#")
+    return Tag.objects.filter(Q(name__iexact=name) | Q(slug=name.lower())).first()
+
+
 def tag_follow_level(user, tag: Tag) -> str:
     if not user.is_authenticated:
         return Level.NORMAL
@@ -400,28 +440,3 @@ def upcoming_events(user, *, limit: int = 100) -> QuerySet[Thread]:
         .select_related("category", "organisation")
         .order_by("event_start")[:limit]
     )
-
-
-def simple_search(user, query: str, page_number) -> Page:
-    """Words in titles and posts of threads the person may read, newest activity first.
-
-    A plain substring search that works on every database; the full-text search with German
-    stemming, compounds and synonyms replaces it (issue 4).
-    """
-    words = [w for w in query.split() if len(w) > 1][:8]
-    qs = (
-        visible_threads(user)
-        .select_related("category", "organisation", "last_poster", "profile")
-        .only(*THREAD_ROW_FIELDS)
-    )
-    for word in words:
-        matching_posts = Post.objects.filter(
-            body__icontains=word, is_deleted=False, is_hidden=False
-        ).values("thread_id")
-        qs = qs.filter(Q(title__icontains=word) | Q(pk__in=matching_posts))
-    if not words:
-        qs = qs.none()
-    qs = qs.annotate(last_read=Value(None, output_field=IntegerField())).order_by(
-        *SORTS["aktivitaet"], "-pk"
-    )
-    return Paginator(qs, THREADS_PER_PAGE).get_page(page_number)

@@ -1,14 +1,21 @@
 from django.urls import path
 
+from . import feeds
 from .views import events, floor, home, mine, pages, search, threads
 
 app_name = "forum"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("feeds/themen/", feeds.LatestThreadsFeed(), name="feed_latest"),
+    path("feeds/c/<slug:slug>/", feeds.CategoryFeed(), name="feed_category"),
+    path("feeds/tags/<slug:slug>/", feeds.TagFeed(), name="feed_tag"),
+    path("feeds/o/<slug:slug>/", feeds.OrganisationFeed(), name="feed_organisation"),
+    path("feeds/t/<int:pk>/", feeds.ThreadPostsFeed(), name="feed_thread"),
     path("c/", home.category_list, name="categories"),
     path("mein-bereich/", mine.mine, name="mine"),
     path("search/", search.search, name="search"),
+    path("search/aehnlich/", search.similar, name="search_similar"),
     path("termine/", events.events, name="events"),
     path("termine.ics", events.events_ics, name="events_ics"),
     path("c/<slug:slug>/", home.category_detail, name="category"),

@@ -4,6 +4,7 @@ from .categories import Category
 from .following import Bookmark, CategoryFollow, Level, ReadState, TagFollow, ThreadFollow
 from .pages import AccessibilityFeedback, SitePage
 from .posts import POST_MAX_LENGTH, Post, PostMention, PostRevision, Reaction
+from .search import SearchDocument
 from .threads import ProjectProfile, Thread
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ProjectProfile",
     "Reaction",
     "ReadState",
+    "SearchDocument",
     "SitePage",
     "TagFollow",
     "Thread",

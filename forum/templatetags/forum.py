@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from forum.permissions import is_public_category, is_public_thread
 from forum.selectors import POSTS_PER_PAGE
 
 register = template.Library()
@@ -64,3 +65,14 @@ def thread_entry_url(thread):
 @register.inclusion_tag("forum/includes/author_line.html")
 def author_line(user, organisation=None):
     return {"author": user, "organisation": organisation or (user.organisation if user else None)}
+
+
+@register.filter
+def public_category(category) -> bool:
+    """Whether a visitor may read the category: only then does the page announce its feed."""
+    return is_public_category(category)
+
+
+@register.filter
+def public_thread(thread) -> bool:
+    return is_public_thread(thread)

@@ -1,15 +1,64 @@
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
+from accounts.selectors import organisations_for_choice
 from forum import selectors
+from forum.forms import SearchForm
+from forum.search import browse_threads, search_threads, similar_threads
+from forum.selectors import ThreadFilters
+
+FILTER_FIELDS = (
+    "themenfeld",
+    "schlagwort",
+    "art",
+    "organisation",
+    "geloest",
+    "programm",
+    "stand",
+    "von",
+    "bis",
+)
 
 
+@require_GET
 def search(request):
-    query = request.GET.get("q", "").strip()[:200]
-    page = selectors.simple_search(request.user, query, request.GET.get("seite")) if query else None
+    form = SearchForm(
+        request.GET or None,
+        categories=list(selectors.categories_for(request.user)),
+        organisations=list(organisations_for_choice().only("slug", "name")),
+    )
+    filters, raw, newest = ThreadFilters(), "", False
+    if form.is_bound:
+        form.is_valid()  # errors are shown; the valid filters still apply
+        filters, raw, newest = form.filters(), form.cleaned_data.get("q", ""), form.newest_first
+    threads = selectors.filter_threads(request.user, filters)
+    parsed, page = search_threads(threads, raw, request.GET.get("seite"), newest=newest)
+    if page is None and filters.any_set():
+        page = browse_threads(threads, request.GET.get("seite"))
+    query = request.GET.copy()
+    query.pop("seite", None)
     return render(
         request,
         "forum/search.html",
-        {"query": query, "page": page, "querystring": f"q={query}" if query else ""},
+        {
+            "form": form,
+            "query": raw,
+            "parsed": parsed,
+            "page": page,
+            "querystring": query.urlencode(),
+            "filters_open": any(request.GET.get(name) for name in FILTER_FIELDS),
+        },
     )
+
+
+@require_GET
+def similar(request):
+    """Threads that may already answer a title being typed (the new-thread form asks, as
+    progressive enhancement). An HTML fragment: empty when there is nothing to suggest."""
+    title = request.GET.get("titel", "").strip()[:200]
+    hits = []
+    if len(title) >= 8:
+        hits = similar_threads(selectors.filter_threads(request.user, ThreadFilters()), title)
+    return render(request, "forum/includes/similar_threads.html", {"similar": hits})

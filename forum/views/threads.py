@@ -26,6 +26,8 @@ from forum.forms import (
 )
 from forum.markdown import render_markdown
 from forum.models import Level, Post, Thread
+from forum.search import similar_threads
+from forum.selectors import ThreadFilters
 from forum.services import following, posts, threads
 
 
@@ -142,6 +144,8 @@ def thread_create(request):
     initial = {"client_token": uuid.uuid4(), "kind": request.GET.get("art") or Thread.Kind.QUESTION}
     if slug := request.GET.get("themenfeld"):
         initial["category"] = categories.filter(slug=slug).first()
+    if title := request.GET.get("titel", "").strip()[:200]:
+        initial["title"] = title  # "Neue Frage stellen" from a search without results
     form = ThreadForm(
         request.POST or None,
         request.FILES or None,
@@ -185,6 +189,15 @@ def thread_create(request):
         messages.info(
             request, _("Sie können Themen beginnen, sobald Ihre Mitgliedschaft bestätigt ist.")
         )
+    # Threads that may already answer the title: shown on every render of the form, so that
+    # without JavaScript the preview (or a correction) shows them too; forum.js updates them
+    # while the title is typed.
+    title = (request.POST.get("title") or initial.get("title") or "").strip()[:200]
+    similar = (
+        similar_threads(selectors.filter_threads(request.user, ThreadFilters()), title)
+        if len(title) >= 8
+        else []
+    )
     return render(
         request,
         "forum/thread_form.html",
@@ -192,6 +205,7 @@ def thread_create(request):
             "form": form,
             "profile_form": profile_form,
             "preview": preview,
+            "similar": similar,
             "tag_suggestions": selectors.popular_tags(request.user),
         },
         status=400 if request.method == "POST" and preview is None else 200,

@@ -228,3 +228,42 @@ function t(key, fallback) {
     });
   });
 })();
+
+// Similar threads while a new title is typed: the server renders the same fragment it shows
+// without JavaScript (after "Vorschau"); here it follows the title as it changes.
+(function () {
+  "use strict";
+  var slot = document.querySelector("[data-similar-url]");
+  if (!slot) return;
+  var field = document.getElementById(slot.getAttribute("data-similar-for"));
+  if (!field) return;
+  var url = slot.getAttribute("data-similar-url");
+  var timer = null;
+  var controller = null;
+  var last = field.value.trim();
+
+  function load() {
+    var title = field.value.trim();
+    if (title === last) return;
+    last = title;
+    if (controller) controller.abort();
+    if (title.length < 8) {
+      slot.innerHTML = "";
+      return;
+    }
+    controller = typeof AbortController === "function" ? new AbortController() : null;
+    fetch(url + "?titel=" + encodeURIComponent(title), {
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" },
+      signal: controller ? controller.signal : undefined
+    })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) { if (field.value.trim() === title) slot.innerHTML = html; })
+      .catch(function () { /* offline or aborted: keep what is shown */ });
+  }
+
+  field.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(load, 450);
+  });
+})();
