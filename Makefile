@@ -82,3 +82,4 @@ bench: $(VENV)/.installed compilemessages
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.search

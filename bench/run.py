@@ -44,6 +44,8 @@ from bench.common import (
     bench_database_url,
     dataset_file,
 )
+from bench.search import measure_http
+from bench.search import table as search_table
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
@@ -333,6 +335,8 @@ def main() -> None:
         cookies = {"anonymous": "", "member": login()}
         for reader in READERS:
             results += measure_reader(reader, cookies[reader], pages)
+        print("Suchseite (eine Anfrage nach der anderen) …", flush=True)
+        search_page = {reader: measure_http(get, cookies[reader]) for reader in READERS}
     finally:
         stop_server(process)
     server_errors = [
@@ -360,11 +364,14 @@ def main() -> None:
         "load_average_1m_before": round(load, 2),
         "server_error_lines": len(server_errors),
         "results": results,
+        "search_page": search_page,
     }
     out = OUT_DIR / f"results-{label}.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print()
     print(table(results))
+    print()
+    print(search_table(search_page, key="page"))
     print(f"\nErgebnisse: {out}")
     if server_errors:
         print(f"Achtung: {len(server_errors)} Fehlerzeilen im Serverprotokoll {log_path}")

@@ -13,6 +13,7 @@ from functools import cached_property
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.safestring import SafeString
+from taggit.models import TaggedItem
 
 from forum.models import SearchDocument, Thread
 
@@ -48,17 +49,41 @@ class Hit:
 
 
 class _Hits:
-    """The matching threads as a sequence the Paginator can count and slice lazily: the count
-    is one query, a page is one ranked id query plus one for its rows and one for its texts."""
+    """The matching threads as a sequence the Paginator can count and slice lazily.
 
-    def __init__(self, query: ParsedQuery, threads: QuerySet, *, newest: bool) -> None:
+    The ranked page carries the total (a window count), so the page the person asked for costs
+    one full-text query; only a page number past the end needs a separate count.
+    """
+
+    def __init__(self, query: ParsedQuery, threads: QuerySet, *, newest: bool, page: int) -> None:
         self.query = query
         self.threads = threads
         self.newest = newest
+        self.expected_offset = (page - 1) * RESULTS_PER_PAGE
         self.pattern = highlight.pattern_for(query.stems())
+        self._pages: dict[tuple[int, int], list[tuple[int, float]]] = {}
+
+    def _ranked(self, offset: int, limit: int) -> list[tuple[int, float]]:
+        # The Paginator asks for the last page only up to the total: reuse the page read with
+        # the count when it covers the slice.
+        for (cached_offset, cached_limit), rows in self._pages.items():
+            if cached_offset == offset and (cached_limit >= limit or len(rows) < cached_limit):
+                return rows[:limit]
+        key = (offset, limit)
+        if key not in self._pages:
+            rows, total = backend().match(
+                self.query, self.threads, offset=offset, limit=limit, newest=self.newest
+            )
+            self._pages[key] = rows
+            if rows or offset == 0:
+                self.__dict__.setdefault("_count", total)
+        return self._pages[key]
 
     @cached_property
     def _count(self) -> int:
+        self._ranked(self.expected_offset, RESULTS_PER_PAGE)
+        if "_count" in self.__dict__:
+            return self.__dict__["_count"]
         return backend().count(self.query, self.threads)
 
     def count(self) -> int:
@@ -72,20 +97,26 @@ class _Hits:
             raise TypeError("search results are read page by page")
         offset = index.start or 0
         limit = (index.stop or offset + RESULTS_PER_PAGE) - offset
-        ranked = backend().match(
-            self.query, self.threads, offset=offset, limit=limit, newest=self.newest
-        )
-        return hits_for(ranked, self.pattern)
+        return hits_for(self._ranked(offset, limit), self.pattern)
 
 
 def _result_rows(ids: list[int]) -> dict[int, Thread]:
-    rows = (
-        Thread.objects.filter(pk__in=ids)
+    rows = {
+        thread.pk: thread
+        for thread in Thread.objects.filter(pk__in=ids)
         .select_related("category", "organisation")
         .only(*RESULT_FIELDS)
-        .prefetch_related("tags")
-    )
-    return {thread.pk: thread for thread in rows}
+    }
+    # One plain query instead of taggit's prefetch (which builds a queryset per row).
+    tags: dict[int, list] = {pk: [] for pk in rows}
+    tagged = TaggedItem.objects.filter(
+        content_type__app_label="forum", content_type__model="thread", object_id__in=list(rows)
+    ).select_related("tag")
+    for item in tagged.order_by("tag__name"):
+        tags[item.object_id].append(item.tag)
+    for pk, thread in rows.items():
+        thread.tag_list = tags[pk]
+    return rows
 
 
 def hits_for(ranked: list[tuple[int, float]], pattern) -> list[Hit]:
@@ -125,7 +156,11 @@ def search_threads(threads: QuerySet, raw_query: str, page_number, *, newest: bo
     query = parse(raw_query)
     if not query:
         return query, None
-    paginator = Paginator(_Hits(query, threads, newest=newest), RESULTS_PER_PAGE)
+    try:
+        requested = max(1, int(page_number or 1))
+    except (TypeError, ValueError):
+        requested = 1
+    paginator = Paginator(_Hits(query, threads, newest=newest, page=requested), RESULTS_PER_PAGE)
     page: Page = paginator.get_page(page_number)
     return query, page
 
@@ -152,7 +187,7 @@ def similar_threads(threads: QuerySet, title: str, limit: int = SIMILAR_LIMIT) -
     if not alternatives:
         return []
     query = ParsedQuery(raw=title, must=[AnyOf(tuple(dict.fromkeys(alternatives)))])
-    ranked = backend().match(query, threads, offset=0, limit=limit, newest=False)
+    ranked, _ = backend().match(query, threads, offset=0, limit=limit, newest=False)
     # Threads that share only a side word with the best match are noise, not suggestions.
     if ranked:
         best = ranked[0][1]

@@ -19,8 +19,9 @@ class SearchBackend(Protocol):
 
     def match(
         self, query: ParsedQuery, threads: QuerySet, *, offset: int, limit: int, newest: bool
-    ) -> list[tuple[int, float]]:
-        """(thread id, rank) of a page of matching ``threads``, best first (or newest first)."""
+    ) -> tuple[list[tuple[int, float]], int]:
+        """(thread id, rank) of a page of matching ``threads``, best first (or newest first),
+        and the number of all matches (a window count over the same query)."""
 
 
 def nonempty(items: Iterable[str]) -> list[str]:

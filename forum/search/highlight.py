@@ -41,11 +41,13 @@ def _pattern(stems: tuple[str, ...]) -> re.Pattern | None:
         return None
     inner = [_stem_pattern(s) for s in stems if len(s) >= MIN_INNER]
     start = [_stem_pattern(s) for s in stems if len(s) < MIN_INNER]
+    # Only the stems themselves: a match is widened to its whole word afterwards, which is far
+    # cheaper than letting the expression try \w* at every position of a long text.
     alternatives = []
     if inner:
-        alternatives.append(r"\w*(?:" + "|".join(inner) + r")\w*")
+        alternatives.append("(?:" + "|".join(inner) + ")")
     if start:
-        alternatives.append(r"\b(?:" + "|".join(start) + r")\w*")
+        alternatives.append(r"(?<!\w)(?:" + "|".join(start) + ")")
     return re.compile("|".join(alternatives), re.IGNORECASE)
 
 
@@ -53,15 +55,30 @@ def pattern_for(stems: Iterable[str]) -> re.Pattern | None:
     return _pattern(tuple(sorted(set(stems))))
 
 
+def _word_spans(text: str, pattern: re.Pattern):
+    """(start, end) of every word that contains a match, in order, each once."""
+    last_end = -1
+    for match in pattern.finditer(text):
+        if match.start() < last_end:
+            continue
+        start, end = match.start(), match.end()
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        last_end = end
+        yield start, end
+
+
 def mark(text: str, pattern: re.Pattern | None) -> SafeString:
     """The whole text, escaped, with matching words in <mark>."""
     if pattern is None:
         return escape(text)
     out, last = [], 0
-    for match in pattern.finditer(text):
-        out.append(escape(text[last : match.start()]))
-        out.append(f"<mark>{escape(match.group())}</mark>")
-        last = match.end()
+    for start, end in _word_spans(text, pattern):
+        out.append(escape(text[last:start]))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        last = end
     out.append(escape(text[last:]))
     return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above
 

@@ -72,8 +72,10 @@ class SQLiteBackend:
 
     def _where(self, query: ParsedQuery, threads: QuerySet) -> tuple[str, list]:
         sql, params = threads.order_by().values("pk").query.sql_with_params()
+        # The unary + keeps SQLite from handing "rowid IN (…)" to FTS5 as a constraint, which
+        # would run the full-text query once per visible thread (80 ms instead of 1 ms).
         return (
-            f"{TABLE} MATCH %s AND {TABLE}.rowid IN ({sql})",
+            f"{TABLE} MATCH %s AND +{TABLE}.rowid IN ({sql})",
             [compile_query(query), *params],
         )
 
@@ -85,16 +87,18 @@ class SQLiteBackend:
 
     def match(
         self, query: ParsedQuery, threads: QuerySet, *, offset: int, limit: int, newest: bool
-    ) -> list[tuple[int, float]]:
+    ) -> tuple[list[tuple[int, float]], int]:
         where, params = self._where(query, threads)
-        order = "t.last_activity_at DESC, t.id DESC"
-        if not newest:
-            order = f"rank, {order}"
+        order = "activity DESC, id DESC" if newest else "rank, activity DESC, id DESC"
+        # bm25() may not stand in a window query: rank in a subquery, count in the outer one.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {TABLE}.rowid, {RANK} AS rank FROM {TABLE} "
-                f"JOIN forum_thread t ON t.id = {TABLE}.rowid "
-                f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                "SELECT id, rank, count(*) OVER () FROM ("
+                f"SELECT {TABLE}.rowid AS id, {RANK} AS rank, t.last_activity_at AS activity "
+                f"FROM {TABLE} JOIN forum_thread t ON t.id = +{TABLE}.rowid WHERE {where}"
+                f") ORDER BY {order} LIMIT %s OFFSET %s",
                 [*params, limit, offset],
             )
-            return [(pk, -rank) for pk, rank in cursor.fetchall()]
+            rows = cursor.fetchall()
+        total = rows[0][2] if rows else 0
+        return [(pk, -rank) for pk, rank, _ in rows], total

@@ -48,7 +48,8 @@ def search(request):
             "parsed": parsed,
             "page": page,
             "querystring": query.urlencode(),
-            "filters_open": any(request.GET.get(name) for name in FILTER_FIELDS),
+            "filters_open": any(request.GET.get(name) for name in FILTER_FIELDS)
+            or request.GET.get("sortierung") == "neu",
         },
     )
 
