@@ -21,6 +21,7 @@ TERMS_EXEMPT_PREFIXES = (
     "/healthz",
     "/i18n/",
     "/seiten/",
+    "/feeds/",  # public content only, read by feed readers
     "/barrierefreiheit/",
     "/admin/",
 )

@@ -186,6 +186,7 @@ def main() -> None:
         "thread": dataset["thread_url"],
         "category": dataset["category_url"],
         "home": "/",
+        "search": "/search/?q=Verf%C3%BCgungsfonds",
     }
     wanted = sys.argv[1:] or list(pages)
     member = User.objects.get(email=BENCH_EMAIL)

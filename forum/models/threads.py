@@ -87,6 +87,8 @@ class Thread(models.Model):
             ),
             models.Index(fields=["kind", "-last_activity_at"], name="thread_kind_activity"),
             models.Index(fields=["organisation", "-last_activity_at"], name="thread_org_activity"),
+            # "Neueste Themen" sorting and the Atom feeds read newest first.
+            models.Index(fields=["-created_at", "-id"], name="thread_newest"),
         ]
         constraints = [
             models.CheckConstraint(

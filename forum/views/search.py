@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from accounts.selectors import organisations_for_choice
 from forum import selectors
@@ -22,7 +22,7 @@ FILTER_FIELDS = (
 )
 
 
-@require_GET
+@require_safe
 def search(request):
     form = SearchForm(
         request.GET or None,
@@ -54,7 +54,7 @@ def search(request):
     )
 
 
-@require_GET
+@require_safe
 def similar(request):
     """Threads that may already answer a title being typed (the new-thread form asks, as
     progressive enhancement). An HTML fragment: empty when there is nothing to suggest."""
