@@ -283,8 +283,7 @@ class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("Suchbegriffe"),
         required=False,
-        max_length=300,
-        strip=True,
+        strip=True,  # no max_length: a long paste is shortened by the parser, not refused
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     themenfeld = forms.ChoiceField(label=_("Themenfeld"), required=False)

@@ -22,6 +22,7 @@ from .backends import backend
 from .query import AnyOf, ParsedQuery, Word, parse
 
 RESULTS_PER_PAGE = 20
+MAX_PAGE = 10_000  # beyond it the Paginator answers with the last page
 SIMILAR_LIMIT = 5
 SIMILAR_MIN_SHARE = 0.25
 RESULT_FIELDS = (
@@ -157,7 +158,7 @@ def search_threads(threads: QuerySet, raw_query: str, page_number, *, newest: bo
     if not query:
         return query, None
     try:
-        requested = max(1, int(page_number or 1))
+        requested = min(max(1, int(page_number or 1)), MAX_PAGE)
     except (TypeError, ValueError):
         requested = 1
     paginator = Paginator(_Hits(query, threads, newest=newest, page=requested), RESULTS_PER_PAGE)

@@ -16,6 +16,7 @@ not find "Brachflächenreaktivierung".
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 from pathlib import Path
@@ -23,7 +24,8 @@ from pathlib import Path
 import Stemmer
 from django.conf import settings
 
-WORD_RE = re.compile(r"\w+", re.UNICODE)
+# Letters and digits; "_" separates words as FTS5 and PostgreSQL treat it.
+WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 # Linking elements ("Fugenelemente") that may stand between the parts of a compound:
 # Verkehr·s·beruhigung, Straße·n·bahn, Kind·er·garten, Hund·e·hütte, Schmerz·ens·geld.
@@ -33,6 +35,8 @@ LINKING = ("", "s", "es", "n", "en", "er", "e", "ens")
 MIN_FRONT = 3
 MIN_TAIL = 4
 MIN_COMPOUND = 7
+# Longer "words" are codes, URLs or keyboard runs, not compounds (and would recurse deeply).
+MAX_COMPOUND = 60
 # Nouns in the lexicon that are almost always a false split when they appear inside a longer
 # word ("Beratung" is not "Bera" + "tung", "Verwaltung" not "Verwal" + "tung").
 NOT_A_PART = frozenset(
@@ -100,8 +104,11 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The words of a text, lower case, in order (hyphens and punctuation separate words)."""
-    return WORD_RE.findall(text.lower())
+    """The words of a text, lower case, in order (hyphens and punctuation separate words).
+
+    NFC first: "ü" copied from a PDF is often "u" plus a combining mark, which would split
+    the word."""
+    return WORD_RE.findall(unicodedata.normalize("NFC", text).lower())
 
 
 def _front_base(front: str) -> str | None:
@@ -139,7 +146,7 @@ def split_compound(word: str) -> tuple[str, ...]:
 
     "stadtumbaumaßnahme" → ("stadt", "umbaumaßnahme", "umbau", "maßnahme").
     """
-    if len(word) < MIN_COMPOUND or not word.isalpha():
+    if not MIN_COMPOUND <= len(word) <= MAX_COMPOUND or not word.isalpha():
         return ()
     pair = _binary_split(word)
     if pair is None:

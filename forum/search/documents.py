@@ -13,8 +13,10 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Prefetch
+from django.utils import translation
 
 from forum.models import Post, SearchDocument, Thread
 
@@ -78,6 +80,7 @@ def _threads(ids: Iterable[int]):
     )
     return (
         Thread.objects.filter(pk__in=list(ids))
+        .select_for_update(of=("self",))
         .select_related("profile")
         .prefetch_related("tags", Prefetch("posts", visible_posts, to_attr="indexed_posts"))
     )
@@ -90,8 +93,15 @@ def index_threads(ids: Sequence[int]) -> int:
     written = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        with transaction.atomic():
-            documents = [document_for(thread) for thread in _threads(chunk)]
+        # The index holds German labels (programme, status) whatever language the person
+        # whose write triggered the job reads; the row lock orders two jobs for one thread.
+        with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+            documents = []
+            for thread in _threads(chunk):
+                try:
+                    documents.append(document_for(thread))
+                except Exception:
+                    log.exception("Suchindex: Thema %s übersprungen", thread.pk)
             present = [d.thread_id for d in documents]
             SearchDocument.objects.filter(thread_id__in=set(chunk) - set(present)).delete()
             SearchDocument.objects.bulk_create(
@@ -122,6 +132,8 @@ class _IndexJob:
 
     def __init__(self, thread_id: int) -> None:
         self.thread_id = thread_id
+        # Django names a failed robust hook by its __qualname__.
+        self.__qualname__ = self.__name__ = f"index_thread({thread_id})"
 
     def __eq__(self, other) -> bool:
         return isinstance(other, _IndexJob) and other.thread_id == self.thread_id
@@ -130,7 +142,12 @@ class _IndexJob:
         return hash(self.thread_id)
 
     def __call__(self) -> None:
-        index_thread(self.thread_id)
+        # The write is committed; a failing index must not turn it into an error page or keep
+        # the other after-commit hooks (live events, mails) from running.
+        try:
+            index_thread(self.thread_id)
+        except Exception:
+            log.exception("Suchindex für Thema %s nicht aktualisiert", self.thread_id)
 
 
 def schedule_index(thread_id: int | None, *, using: str = "default") -> None:

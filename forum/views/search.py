@@ -48,8 +48,11 @@ def search(request):
             "parsed": parsed,
             "page": page,
             "querystring": query.urlencode(),
-            "filters_open": any(request.GET.get(name) for name in FILTER_FIELDS)
+            "filters_open": bool(form.errors)
+            or any(request.GET.get(name) for name in FILTER_FIELDS)
             or request.GET.get("sortierung") == "neu",
+            # Only filters apply (no search word): say so instead of echoing "-wort".
+            "browsing": page is not None and not parsed,
         },
     )
 

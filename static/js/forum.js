@@ -238,6 +238,7 @@ function t(key, fallback) {
   var field = document.getElementById(slot.getAttribute("data-similar-for"));
   if (!field) return;
   var url = slot.getAttribute("data-similar-url");
+  var status = document.getElementById("similar-threads-status");
   var timer = null;
   var controller = null;
   var last = field.value.trim();
@@ -258,7 +259,14 @@ function t(key, fallback) {
       signal: controller ? controller.signal : undefined
     })
       .then(function (response) { return response.ok ? response.text() : ""; })
-      .then(function (html) { if (field.value.trim() === title) slot.innerHTML = html; })
+      .then(function (html) {
+        if (field.value.trim() !== title) return;
+        slot.innerHTML = html;
+        // The list itself is not a live region (it would be read out after every pause);
+        // a short count is announced instead.
+        var box = slot.querySelector("[data-announce]");
+        if (status) status.textContent = box ? box.getAttribute("data-announce") : "";
+      })
       .catch(function () { /* offline or aborted: keep what is shown */ });
   }
 

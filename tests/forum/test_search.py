@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import unicodedata
 from contextlib import contextmanager
 
 import feedparser  # noqa: F401 - imported to fail early when dev dependencies are missing
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
-from forum.models import Category, SearchDocument, Thread
+from forum.models import Category, ProjectProfile, SearchDocument, Thread
 from forum.permissions import visible_threads
 from forum.search import search_threads, similar_threads
 from forum.search.documents import index_thread
@@ -275,3 +276,64 @@ class TestIndexing:
         index_thread(thread.pk)
         index_thread(thread.pk)
         assert titles(member, "indexiert") == ["Doppelt indexiert"]
+
+
+@pytest.mark.django_db
+class TestRobustness:
+    def test_a_failing_index_job_neither_fails_the_write_nor_stops_other_hooks(
+        self, member, public, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        from forum.search import documents
+
+        def broken(thread_id):
+            raise RuntimeError("index down")
+
+        monkeypatch.setattr(documents, "index_thread", broken)
+        ran = []
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            make_thread(member, category=public, title="Ein Thema trotz Indexfehler")
+            transaction.on_commit(lambda: ran.append(True))
+        for callback in callbacks:
+            callback()  # what a robust commit does: the job logs and returns
+        assert ran == [True]
+
+    def test_a_very_long_word_is_indexed_without_recursing(self, member, public, indexed):
+        with indexed():
+            make_thread(
+                member,
+                category=public,
+                title="Ein Thema mit sehr langem Wort",
+                body="Hallo " + "haus" * 400 + " Welt Fassadenprogramm",
+            )
+        assert titles(member, "Fassadenprogramm") == ["Ein Thema mit sehr langem Wort"]
+
+    def test_combining_umlauts_and_underscores(self, member, public, indexed):
+        with indexed():
+            make_thread(member, category=public, title="Bürgerbeteiligung im Quartier")
+        decomposed = unicodedata.normalize("NFD", "Bürgerbeteiligung")
+        assert titles(member, decomposed) == ["Bürgerbeteiligung im Quartier"]
+        assert titles(member, "Quartier _") == ["Bürgerbeteiligung im Quartier"]
+
+    def test_the_index_is_german_whatever_language_the_writer_reads(self, member, public):
+        from django.utils import translation
+
+        thread = make_thread(member, category=public, title="Steckbrief ohne Sprache")
+        ProjectProfile.objects.create(
+            thread=thread,
+            organisation=member.organisation,
+            programme=ProjectProfile.Programme.OTHER,
+            status=ProjectProfile.Status.COMPLETED,
+        )
+        with translation.override("en"):
+            index_thread(thread.pk)
+        assert titles(member, "abgeschlossen") == ["Steckbrief ohne Sprache"]
+
+    def test_absurd_page_numbers_and_long_queries(self, client, member, public, indexed):
+        with indexed():
+            make_thread(member, category=public, title="Leerstand in der Innenstadt")
+        huge = client.get("/search/", {"q": "Leerstand", "seite": "9" * 25})
+        assert huge.status_code == 200
+        assert "</mark> in der Innenstadt" in huge.content.decode()
+        long = client.get("/search/", {"q": "Leerstand " + "x" * 500})
+        assert long.status_code == 200
+        assert "Einige Filter" not in long.content.decode()
