@@ -155,6 +155,10 @@ def membership_approve(actor: User, *, user: User, organisation: Organisation) -
         send_email_on_commit(
             "membership_approved", [user.email], {"user": user, "organisation": organisation}
         )
+        # The forum's notification centre shows it too (the e-mail above is the instant one).
+        from forum.services.notifications import on_membership_approved
+
+        on_membership_approved(user, actor=actor)
     return user
 
 

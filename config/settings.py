@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.membership",
                 "forum.context_processors.urls",
+                "forum.context_processors.notifications",
             ],
         },
     },

@@ -1,14 +1,32 @@
 from __future__ import annotations
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .events import user_group
+from .events import thread_group, user_group
 
 CLOSE_UNAUTHENTICATED = 4401
 
 
+@database_sync_to_async
+def _may_read_thread(user, thread_id: int) -> bool:
+    from .permissions import can_view_thread
+    from .selectors import thread_for_page
+
+    thread = thread_for_page(thread_id)
+    return thread is not None and can_view_thread(user, thread)
+
+
+@database_sync_to_async
+def _still_allowed(user) -> bool:
+    from accounts.models import User
+
+    return User.objects.filter(pk=user.pk, is_active=True).exists()
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
-    """One socket per page: it joins the signed-in person's own group and forwards events."""
+    """One socket per page: the signed-in person's own group, plus at most one thread group
+    (the thread on screen), joined only after checking that the person may read it."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -18,9 +36,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.user = user
+        self.thread_group = None
         self.groups_joined = [user_group(user.pk)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.channel_layer.group_add(self.groups_joined[0], self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -28,9 +47,30 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:
-        # The client only listens; a ping keeps proxies from closing an idle socket.
-        if content.get("type") == "ping":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
             await self.send_json({"type": "pong"})
+        elif kind == "subscribe":
+            await self._subscribe(content.get("thread"))
+
+    async def _subscribe(self, thread_id) -> None:
+        if not isinstance(thread_id, int) or isinstance(thread_id, bool):
+            await self.send_json({"type": "error", "payload": {"reason": "invalid"}})
+            return
+        if not await _still_allowed(self.user):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await _may_read_thread(self.user, thread_id):
+            # The same answer for "does not exist" and "not yours to read".
+            await self.send_json({"type": "error", "payload": {"reason": "not-found"}})
+            return
+        if self.thread_group is not None:
+            await self.channel_layer.group_discard(self.thread_group, self.channel_name)
+            self.groups_joined.remove(self.thread_group)
+        self.thread_group = thread_group(thread_id)
+        self.groups_joined.append(self.thread_group)
+        await self.channel_layer.group_add(self.thread_group, self.channel_name)
+        await self.send_json({"type": "subscribed", "payload": {"thread": thread_id}})
 
     async def forum_event(self, event: dict) -> None:
         await self.send_json({"type": event["kind"], "payload": event["payload"]})

@@ -28,3 +28,15 @@ URLS = _UrlMap()
 
 def urls(request) -> dict:
     return {"urls": URLS}
+
+
+def notifications(request) -> dict:
+    """The bell's unread number (cached per person; see services.notifications.unread_count)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from django.utils.functional import SimpleLazyObject
+
+    from forum.services.notifications import unread_count
+
+    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user))}

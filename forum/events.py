@@ -19,6 +19,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def thread_group(thread_id: int) -> str:
+    """Readers of one thread page; a consumer joins it only after checking read permission."""
+    return f"thread.{thread_id}"
+
+
 def send_event(group: str, kind: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

@@ -264,6 +264,27 @@ def posts_page(thread: Thread, user, page_number) -> Page:
     return page
 
 
+def posts_after(thread: Thread, user, number: int, limit: int = 50) -> list[Post]:
+    """Posts after ``number`` for loading new replies in place: the columns and per-reader
+    marks of posts_page, at most ``limit``."""
+    posts = (
+        thread.posts.filter(number__gt=number)
+        .select_related("author__organisation")
+        .only(*POST_FIELDS)
+        .order_by("number")
+    )
+    if user.is_authenticated:
+        posts = posts.annotate(
+            reacted=Exists(Reaction.objects.filter(post=OuterRef("pk"), user=user)),
+            bookmarked=Exists(Bookmark.objects.filter(post=OuterRef("pk"), user=user)),
+        )
+    result = list(posts[:limit])
+    with_files = [post for post in result if post.has_attachments]
+    if with_files:
+        prefetch_related_objects(with_files, "attachments")
+    return result
+
+
 @dataclass
 class Personal:
     follow_level: str = Level.NORMAL

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import feeds
-from .views import events, floor, home, mine, pages, search, threads
+from .views import events, floor, home, mine, notifications, pages, search, threads
 
 app_name = "forum"
 
@@ -14,6 +14,14 @@ urlpatterns = [
     path("feeds/t/<int:pk>/", feeds.ThreadPostsFeed(), name="feed_thread"),
     path("c/", home.category_list, name="categories"),
     path("mein-bereich/", mine.mine, name="mine"),
+    path("notifications/", notifications.centre, name="notifications"),
+    path("notifications/gelesen/", notifications.mark_read, name="notifications_read"),
+    path(
+        "notifications/einstellungen/",
+        notifications.preferences,
+        name="notification_preferences",
+    ),
+    path("notifications/seit/", notifications.catch_up, name="notifications_catch_up"),
     path("search/", search.search, name="search"),
     path("search/aehnlich/", search.similar, name="search_similar"),
     path("termine/", events.events, name="events"),
@@ -32,6 +40,7 @@ urlpatterns = [
     path("t/<int:pk>/loesung-zuruecknehmen/", threads.answer_withdraw, name="answer_withdraw"),
     path("t/<int:pk>/termin.ics", events.thread_ics, name="thread_ics"),
     path("t/<int:pk>/folgen/", threads.thread_follow, name="thread_follow"),
+    path("t/<int:pk>/neue-beitraege/", threads.thread_new_posts, name="thread_new_posts"),
     path("t/<int:pk>/lesezeichen/", threads.thread_bookmark, name="thread_bookmark"),
     # After the fixed sub-paths above: "antworten" would also match as a slug.
     path("t/<int:pk>/<slug:slug>/", threads.thread_detail, name="thread"),

@@ -2,12 +2,20 @@ from .attachments import Attachment
 from .audit import AuditEntry
 from .categories import Category
 from .following import Bookmark, CategoryFollow, Level, ReadState, TagFollow, ThreadFollow
+from .notifications import (
+    DEFAULT_CHANNELS,
+    Channel,
+    Kind,
+    Notification,
+    NotificationPreference,
+)
 from .pages import AccessibilityFeedback, SitePage
 from .posts import POST_MAX_LENGTH, Post, PostMention, PostRevision, Reaction
 from .search import SearchDocument
 from .threads import ProjectProfile, Thread
 
 __all__ = [
+    "DEFAULT_CHANNELS",
     "POST_MAX_LENGTH",
     "AccessibilityFeedback",
     "Attachment",
@@ -15,7 +23,11 @@ __all__ = [
     "Bookmark",
     "Category",
     "CategoryFollow",
+    "Channel",
+    "Kind",
     "Level",
+    "Notification",
+    "NotificationPreference",
     "Post",
     "PostMention",
     "PostRevision",

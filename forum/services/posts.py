@@ -15,16 +15,19 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from forum import permissions
+from forum.events import send_event_on_commit, thread_group
 from forum.markdown import link_mentions, mentioned_handles, render_markdown
 from forum.models import (
     POST_MAX_LENGTH,
     Attachment,
+    Kind,
     Post,
     PostMention,
     PostRevision,
     Reaction,
     Thread,
 )
+from forum.services import notifications
 from forum.services.audit import audit_record
 from forum.services.following import _auto_watch
 from forum.uploads import check_upload, safe_filename
@@ -110,6 +113,7 @@ def _add_post(thread: Thread, author: User, body: str, client_token: uuid.UUID |
         client_token=client_token or uuid.uuid4(),
     )
     _record_mentions(post, mentioned)
+    post.mentioned_users = mentioned  # for the notifications the caller sends
     now = timezone.now()
     Thread.objects.filter(pk=thread.pk).update(
         post_count=number, last_activity_at=now, last_poster=author
@@ -140,6 +144,12 @@ def post_create(
             if attachment is not None:
                 _attach(post, actor, attachment)
             _auto_watch(actor, thread)
+            notifications.on_post_created(post, mentioned=post.mentioned_users, is_first=False)
+            send_event_on_commit(
+                thread_group(thread.pk),
+                "post.created",
+                {"thread": thread.pk, "number": post.number},
+            )
     except IntegrityError:
         # Two submits raced past the first check: the other one won; return its post.
         existing = Post.objects.filter(author=actor, client_token=client_token).first()
@@ -161,14 +171,19 @@ def post_edit(actor: User, *, post: Post, body: str) -> Post:
             post=post, body=post.body, body_html=post.body_html, edited_by=actor
         )
         html, mentioned = render_post_body(body)
+        already = set(PostMention.objects.filter(post=post).values_list("user_id", flat=True))
         post.body, post.body_html = body, html
         post.edited_at = timezone.now()
         post.edit_count = F("edit_count") + 1
         post.save(update_fields=["body", "body_html", "edited_at", "edit_count"])
         post.refresh_from_db(fields=["edit_count"])
         _record_mentions(post, mentioned)
+        notifications.on_mentions_added(
+            post, [u for u in mentioned if u.pk not in already and u.pk != post.author_id], actor
+        )
         if actor.pk != post.author_id:
             audit_record(actor, action="post.edited", target=post, reason="")
+            notifications.on_moderated(post, actor=actor, action=_("bearbeitet"))
     return post
 
 
@@ -184,6 +199,7 @@ def post_delete(actor: User, *, post: Post) -> Post:
             Thread.objects.filter(pk=thread.pk).update(accepted_post=None, solved_at=None)
         if actor.pk != post.author_id:
             audit_record(actor, action="post.deleted", target=post)
+            notifications.on_moderated(post, actor=actor, action=_("gelöscht"))
     return post
 
 
@@ -209,4 +225,8 @@ def reaction_toggle(actor: User, *, post: Post) -> bool:
             return False
         Reaction.objects.create(post=post, user=actor)
         Post.objects.filter(pk=post.pk).update(helpful_count=F("helpful_count") + 1)
+        if post.author is not None:
+            notifications.notify(
+                [post.author], kind=Kind.HELPFUL, thread=post.thread, post=post, actor=actor
+            )
         return True

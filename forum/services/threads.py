@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from forum import permissions
 from forum.markdown import render_markdown
-from forum.models import Category, Post, ProjectProfile, Thread
+from forum.models import Category, Kind, Post, ProjectProfile, Thread
+from forum.services import notifications
 from forum.services.audit import audit_record
 from forum.services.following import _auto_watch
 from forum.services.posts import NewAttachment, _add_post, _attach, _clean_body
@@ -145,6 +146,7 @@ def thread_create(
         if kind == Thread.Kind.EXPERIENCE:
             _save_profile(thread, actor, profile)
         _auto_watch(actor, thread)
+        notifications.on_post_created(first, mentioned=first.mentioned_users, is_first=True)
     return thread
 
 
@@ -197,9 +199,14 @@ def answer_accept(actor: User, *, post: Post) -> Thread:
         permissions.check_accept_answer(actor, thread)
         if post.is_first or post.is_deleted or post.is_hidden:
             raise ValidationError(_("Diese Antwort kann nicht akzeptiert werden."))
+        changed = thread.accepted_post_id != post.pk
         thread.accepted_post = post
         thread.solved_at = thread.solved_at or timezone.now()
         thread.save(update_fields=["accepted_post", "solved_at"])
+        if changed and post.author is not None:
+            notifications.notify(
+                [post.author], kind=Kind.ACCEPTED, thread=thread, post=post, actor=actor
+            )
     return thread
 
 
@@ -222,9 +229,12 @@ def summary_set(actor: User, *, thread: Thread, summary: str) -> Thread:
     with transaction.atomic():
         thread = Thread.objects.select_for_update().select_related("category").get(pk=thread.pk)
         permissions.check_edit_thread(actor, thread)
+        had_summary = bool(thread.summary_html)
         thread.summary = summary
         thread.summary_html = render_markdown(summary) if summary else ""
         thread.summary_by = actor if summary else None
         thread.summary_at = timezone.now() if summary else None
         thread.save(update_fields=["summary", "summary_html", "summary_by", "summary_at"])
+        if summary and not had_summary:
+            notifications.on_summary_added(thread, actor=actor)
     return thread

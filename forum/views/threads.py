@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.permissions import is_moderator
 from forum import fragments, permissions, selectors
@@ -28,7 +28,7 @@ from forum.markdown import render_markdown
 from forum.models import Level, Post, Thread
 from forum.search import similar_threads
 from forum.selectors import ThreadFilters
-from forum.services import following, posts, threads
+from forum.services import following, notifications, posts, threads
 
 
 def _kinds_for(user):
@@ -67,7 +67,15 @@ def _get_post(request, pk: int) -> Post:
 
 
 def thread_redirect(request, pk: int):
-    return redirect(_get_thread(request, pk), permanent=True)
+    """/t/<pk>/ → the thread; with ?beitrag=N to the page and anchor of post N (links in
+    notifications and e-mails, which know the number but not the page)."""
+    thread = _get_thread(request, pk)
+    number = request.GET.get("beitrag", "")
+    if number.isdigit() and 0 < int(number) <= thread.post_count:
+        page = (int(number) - 1) // selectors.POSTS_PER_PAGE + 1
+        query = f"?seite={page}" if page > 1 else ""
+        return redirect(f"{thread.get_absolute_url()}{query}#post-{number}")
+    return redirect(thread, permanent=True)
 
 
 def thread_detail(request, pk: int, slug: str):
@@ -93,6 +101,8 @@ def thread_detail(request, pk: int, slug: str):
         last_shown = page.object_list[len(page.object_list) - 1].number
         if last_shown > personal.last_read:  # write only when there is something new
             following.read_mark(request.user, thread=thread, number=last_shown)
+            # Reading the thread answers its notifications (all tabs' bells follow).
+            notifications.notifications_mark_read(request.user, thread=thread)
     return _render_thread(request, thread, page, reply_form=reply_form, personal=personal)
 
 
@@ -484,3 +494,34 @@ def attachment_download(request, pk: int, name: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@require_safe
+def thread_new_posts(request, pk: int):
+    """Replies after ``?nach=N``: ``format=anzahl`` answers {"count", "last"} (what visitors
+    poll), otherwise the posts as HTML to insert in place, rendered with the reader's
+    permissions like the thread page."""
+    thread = _get_thread(request, pk)
+    after = request.GET.get("nach", "")
+    after = int(after) if after.isdigit() else thread.post_count
+    if request.GET.get("format") == "anzahl":
+        return JsonResponse({"count": max(thread.post_count - after, 0), "last": thread.post_count})
+    posts = selectors.posts_after(thread, request.user, after)
+    is_mod = is_moderator(request.user)
+    fragments.attach_content_html(posts, show_hidden=is_mod)
+    if posts and request.user.is_authenticated:
+        following.read_mark(request.user, thread=thread, number=posts[-1].number)
+        notifications.notifications_mark_read(request.user, thread=thread)
+    return render(
+        request,
+        "forum/includes/new_posts.html",
+        {
+            "thread": thread,
+            "posts": posts,
+            "personal": selectors.personal_state(request.user, thread),
+            "can_accept": permissions.can_accept_answer(request.user, thread),
+            "is_mod": is_mod,
+            "levels": Level.choices,
+            "csrf_once": get_token(request) if request.user.is_authenticated else "",
+        },
+    )

@@ -113,6 +113,6 @@ class TestRowFragments:
         client.force_login(reader)
         client.get(thread.get_absolute_url())
         post_create(author, thread=thread, body="Neu für Ben")
-        assert "1 ungelesen" in client.get("/").content.decode()
+        assert "1 ungelesen</a>" in client.get("/").content.decode()
         client.force_login(author)
-        assert "ungelesen" not in client.get("/").content.decode()
+        assert "thread-row__unread" not in client.get("/").content.decode()
