@@ -119,7 +119,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     # ChannelsLiveServerTestCase runs the server in another process: it needs a file database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # SQLITE_TEST_NAME lets two test runs on one checkout use separate files.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("SQLITE_TEST_NAME", default=str(VAR_DIR / "test.sqlite3"))
+    }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI each request's sync code may run in a fresh thread, so persistent per-thread
     # connections (CONN_MAX_AGE > 0) pile up until PostgreSQL refuses clients. Django's own

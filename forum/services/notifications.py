@@ -150,12 +150,18 @@ def notify(
     return written
 
 
+def _forget_counts(ids: Iterable[int]) -> None:
+    cache.delete_many([UNREAD_CACHE.format(pk) for pk in ids])
+
+
 def _after_commit(by_recipient: dict[int, Notification], users, channels) -> None:
     ids = list(by_recipient)
+    # Forget the cached counts now and again after commit: a page read in between may have
+    # cached the old number.
+    _forget_counts(ids)
 
     def push() -> None:
-        for pk in ids:
-            cache.delete(UNREAD_CACHE.format(pk))
+        _forget_counts(ids)
         counts = unread_counts(ids)
         for pk, notification in by_recipient.items():
             send_event(
@@ -286,6 +292,7 @@ def notifications_mark_read(
         qs = qs.filter(thread=thread)
     changed = qs.update(read_at=timezone.now())
     if changed:
+        _forget_counts([actor.pk])
 
         def push() -> None:
             cache.delete(UNREAD_CACHE.format(actor.pk))
