@@ -15,8 +15,9 @@
   var socketPath = body.getAttribute("data-live-socket");
   var catchUpUrl = body.getAttribute("data-live-catch-up");
 
-  var POLL_MS = 20000;
-  var VISITOR_POLL_MS = 30000;
+  // Tests may shorten the intervals (window.FORUM_LIVE_POLL_MS set by an init script).
+  var POLL_MS = window.FORUM_LIVE_POLL_MS || 20000;
+  var VISITOR_POLL_MS = window.FORUM_LIVE_POLL_MS || 30000;
   var cursor = null;
   var socket = null;
   var attempts = 0;
@@ -181,6 +182,12 @@
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { catchUp(); pollThread(); }
   });
+
+  // For tests and diagnostics: drop the socket as a flaky proxy would.
+  window.forumLive = {
+    drop: function () { if (socket) socket.close(); },
+    state: function () { return { socket: socket ? socket.readyState : null, polling: !!pollTimer, cursor: cursor }; }
+  };
 
   if (socketPath) {
     catchUp().then(connect);
