@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format messages compilemessages migrate demo chromium clean help bench-data bench
+.PHONY: run test lint format messages compilemessages migrate demo chromium clean help bench-data bench bench-live
 
 help:
 	@echo "make run    – installieren, migrieren, Demo laden, Server auf http://$(HOST):$(PORT)"
@@ -83,3 +83,11 @@ bench: $(VENV)/.installed compilemessages
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.search
+
+# Live notifications: N WebSocket clients (1,000) against the same server with the Redis layer;
+# PostgreSQL and Redis default to the local servers (started when down). Needs make bench-data
+# with the same DATABASE_URL first.
+bench-live: $(VENV)/.installed compilemessages
+	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench}" \
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/1}" \
+	$(BIN)/python -m bench.live

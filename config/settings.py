@@ -159,7 +159,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "forum:"},
+            # No read timeout: channels-redis waits on Redis in blocking reads of a few seconds,
+            # and redis-py 8 would otherwise time them out after 5 s of quiet and drop sockets.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "prefix": "forum:",
+            },
         }
     }
 else:

@@ -280,6 +280,12 @@ def test_a_reply_through_process_a_reaches_a_websocket_on_process_b(servers):
             "payload": {"thread": thread.pk},
         }
 
+        # A quiet spell longer than redis-py's default read timeout (5 s): the layer must keep
+        # the socket (before the fix in settings, the consumer died here with code 1006).
+        time.sleep(6)
+        websocket.send(json.dumps({"type": "ping"}))
+        assert json.loads(websocket.recv(timeout=EVENT_TIMEOUT)) == {"type": "pong"}
+
         # Jonas replies through A's page and form, as his browser would.
         jonas_on_a = Browser(base=a.url, cookies=_session_cookies(jonas))
         html = jonas_on_a.get_page(f"/t/{thread.pk}/")
