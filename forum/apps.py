@@ -7,6 +7,8 @@ class ForumConfig(AppConfig):
     verbose_name = _("Forum")
 
     def ready(self) -> None:
+        from . import live_signals
         from .search import signals
 
         signals.connect()
+        live_signals.connect()

@@ -73,4 +73,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "subscribed", "payload": {"thread": thread_id}})
 
     async def forum_event(self, event: dict) -> None:
-        await self.send_json({"type": event["kind"], "payload": event["payload"]})
+        kind = event["kind"]
+        if kind == "session.end":  # the person was deactivated
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if kind == "thread.recheck":  # hidden or moved: may the reader still read it?
+            thread_id = event["payload"]["thread"]
+            if self.thread_group == thread_group(thread_id) and not await _may_read_thread(
+                self.user, thread_id
+            ):
+                await self.channel_layer.group_discard(self.thread_group, self.channel_name)
+                self.groups_joined.remove(self.thread_group)
+                self.thread_group = None
+            return
+        await self.send_json({"type": kind, "payload": event["payload"]})

@@ -404,3 +404,43 @@ async def test_an_impossible_thread_number_is_not_found(forum, thread):
     communicator = await _connect(forum.jonas)
     assert await _subscribe(communicator, thread) == NOT_FOUND
     await communicator.disconnect()
+
+
+# --- Access that changes while a socket is open -----------------------------------------------
+
+
+def _hide(thread) -> None:
+    """Hide a thread with a save (as a moderation service would), firing the live signals."""
+    thread.is_hidden = True
+    thread.save(update_fields=["is_hidden"])
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_hiding_a_thread_stops_new_posts_reaching_readers_who_lost_access(forum):
+    jonas = await _connect(forum.jonas)
+    moderator = await _connect(forum.moderator)
+    assert (await _subscribe(jonas, forum.public.pk))["type"] == "subscribed"
+    assert (await _subscribe(moderator, forum.public.pk))["type"] == "subscribed"
+    await sync_to_async(_hide)(forum.public)
+    assert await jonas.receive_nothing(timeout=QUIET)  # the recheck itself sends nothing
+    await _reply(forum.moderator, forum.public, "Intern weiter.")
+    expected = {"type": "post.created", "payload": {"thread": forum.public.pk, "number": 2}}
+    # The moderator may still read the hidden thread; Jonas left its group.
+    assert await moderator.receive_json_from(timeout=TIMEOUT) == expected
+    assert await jonas.receive_nothing(timeout=QUIET)
+    await jonas.disconnect()
+    await moderator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_deactivating_a_person_closes_their_open_sockets(forum):
+    jonas = await _connect(forum.jonas)
+
+    def deactivate():
+        forum.jonas.is_active = False
+        forum.jonas.save(update_fields=["is_active"])
+
+    await sync_to_async(deactivate)()
+    assert await jonas.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
