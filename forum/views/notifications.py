@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +18,7 @@ from forum.services import notifications as service
 
 PER_PAGE = 30
 CATCH_UP_LIMIT = 50
+CURSOR_MARGIN = timedelta(seconds=10)
 
 
 @login_required
@@ -97,16 +98,21 @@ def preferences(request):
 def catch_up(request):
     """What changed since the client's cursor: the reconnect and polling endpoint.
 
-    ``?seit=<ISO time>`` (the ``cursor`` of the previous answer); without it only the unread
-    count and a fresh cursor. Visitors get an empty answer, never an error.
+    ``?seit=<ISO time>`` (the ``cursor`` of the previous answer); without it the unread count,
+    the last seconds' items and a fresh cursor. Visitors get an empty answer, never an error.
     """
     user = request.user
     now = timezone.now()
     if not user.is_authenticated:
         return JsonResponse({"unread": 0, "items": [], "cursor": now.isoformat()})
-    since = _parse_time(request.GET.get("seit", ""))
+    # Without a cursor (a page just opened), the recent overlap comes along so that the client
+    # knows it without announcing it again.
+    since = _parse_time(request.GET.get("seit", "")) or now - CURSOR_MARGIN
     items = []
-    cursor = now
+    # The cursor trails the clock: a notification is stamped inside a transaction that commits
+    # a moment later (and app servers' clocks differ a little), so a cursor of "now" could
+    # pass over it for good. The overlap is re-sent; the client skips what it already has.
+    cursor = now - CURSOR_MARGIN
     if since is not None:
         changed = list(
             Notification.objects.filter(recipient=user, updated_at__gt=since)
@@ -124,7 +130,7 @@ def catch_up(request):
             for n in changed
         ]
         if len(changed) == CATCH_UP_LIMIT:
-            cursor = changed[-1].updated_at  # more to fetch: continue from the last one
+            cursor = min(cursor, changed[-1].updated_at)  # more to fetch: continue there
     return JsonResponse(
         {"unread": service.unread_count(user), "items": items, "cursor": cursor.isoformat()}
     )

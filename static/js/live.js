@@ -19,6 +19,7 @@
   var POLL_MS = window.FORUM_LIVE_POLL_MS || 20000;
   var VISITOR_POLL_MS = window.FORUM_LIVE_POLL_MS || 30000;
   var cursor = null;
+  var seen = {};  // "id@updated" of notifications already shown: catch-ups overlap on purpose
   var socket = null;
   var attempts = 0;
   var pollTimer = null;
@@ -109,10 +110,13 @@
         var fresh = cursor !== null;
         cursor = data.cursor;
         setUnread(data.unread);
-        if (fresh) {
-          var unreadItems = data.items.filter(function (item) { return !item.read; });
-          if (unreadItems.length) announce(unreadItems.map(function (item) { return item.text; }).join(". "));
-        }
+        var unseen = data.items.filter(function (item) {
+          var key = item.id + "@" + item.updated;
+          var known = seen[key];
+          seen[key] = true;
+          return !known && !item.read;
+        });
+        if (fresh && unseen.length) announce(unseen.map(function (item) { return item.text; }).join(". "));
       })
       .catch(function () {});
   }
@@ -138,7 +142,12 @@
     try {
       socket = new WebSocket(scheme + window.location.host + socketPath);
     } catch (e) {
+      // Refused before it started (a proxy or policy): poll, and try again later.
+      socket = null;
+      attempts += 1;
       startPolling();
+      clearTimeout(reconnectTimer);
+      reconnectTimer = setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempts)));
       return;
     }
     socket.onopen = function () {
@@ -153,8 +162,9 @@
       try { data = JSON.parse(message.data); } catch (e) { return; }
       if (data.type === "notification") {
         setUnread(data.payload.unread);
-        announce(data.payload.text);
-        if (data.payload.updated) cursor = data.payload.updated;
+        var key = data.payload.id + "@" + data.payload.updated;
+        if (!seen[key]) announce(data.payload.text);
+        seen[key] = true;
       } else if (data.type === "notifications.read") {
         setUnread(data.payload.unread);
       } else if (data.type === "post.created") {

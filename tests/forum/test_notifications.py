@@ -207,8 +207,28 @@ class TestViews:
         assert [item["text"] for item in later["items"]] == [
             "2 neue Antworten in „Aufholen nach Pause“"
         ]
+        # The cursor trails the clock, so the next answer repeats the recent item unchanged
+        # (same id and time: the client skips it) and brings nothing new.
         again = client.get("/notifications/seit/", {"seit": later["cursor"]}).json()
-        assert again["items"] == []
+        key = [(item["id"], item["updated"]) for item in later["items"]]
+        assert [(item["id"], item["updated"]) for item in again["items"]] == key
+
+    def test_catch_up_never_passes_over_a_late_commit(self, client, member, ben, public):
+        """A notification stamped before a poll but committed after it still comes next time."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        client.force_login(member)
+        polled_at = timezone.now()
+        cursor = client.get("/notifications/seit/", {"seit": polled_at.isoformat()}).json()[
+            "cursor"
+        ]
+        thread = make_thread(member, category=public, title="Spät bestätigter Eintrag")
+        late = notify([member], kind=Kind.MENTION, thread=thread, actor=ben)[0]
+        Notification.objects.filter(pk=late.pk).update(updated_at=polled_at - timedelta(seconds=1))
+        items = client.get("/notifications/seit/", {"seit": cursor}).json()["items"]
+        assert [item["id"] for item in items] == [late.pk]
 
     def test_catch_up_for_visitors_is_empty_not_an_error(self, client):
         data = client.get("/notifications/seit/").json()
