@@ -14,6 +14,7 @@ from taggit.models import Tag
 from forum.models import Thread
 
 SABINE = "sabine.hoffmann@krefeld.de"
+JONAS = "jonas.becker@bochum.de"
 DEMO_QUESTION = "Zwischenerwerb von Schrottimmobilien: Wie finanzieren Sie den Ankauf?"
 DEMO_REPORT = "Erfahrungsbericht: Zwischennutzung der Brache am Westpark mit Kulturvereinen"
 
@@ -164,3 +165,26 @@ def test_thread_page_with_a_foreign_image_in_a_post_is_accessible(page, sign_in,
     page.goto(question.get_absolute_url())
     watch.assert_clean()  # the image is not loaded from the other host
     axe(page)
+
+
+def test_notification_centre_and_preferences_are_accessible(page, sign_in, axe, watch):
+    sign_in(page, JONAS)  # the demo gives Jonas unread notifications
+    page.goto("/notifications/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Benachrichtigungen")
+    expect(page.locator(".notification--unread").first).to_be_visible()
+    axe(page)
+    page.get_by_role("button", name="Alle als gelesen markieren").click()
+    expect(page.locator(".notification--unread")).to_have_count(0)
+    expect(page.locator("[data-bell-count]")).to_be_hidden()
+    page.goto("/notifications/einstellungen/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Benachrichtigungseinstellungen")
+    axe(page)
+    page.get_by_role("group", name="Antworten in beobachteten Themen").get_by_label("aus").check()
+    page.get_by_role("button", name="Speichern").click()
+    expect(
+        page.get_by_text("Ihre Benachrichtigungseinstellungen sind gespeichert.")
+    ).to_be_visible()
+    expect(
+        page.get_by_role("group", name="Antworten in beobachteten Themen").get_by_label("aus")
+    ).to_be_checked()
+    watch.assert_clean()
