@@ -77,6 +77,11 @@
         }
         latestSeen = Math.max(latestSeen, knownLast);
         threadBar.hidden = true;
+        var heading = document.getElementById("replies-heading");
+        if (heading) {
+          var replies = Math.max(knownLast - 1, 0);
+          heading.textContent = replies === 1 ? i18n("replies-one", "1 Antwort") : i18n("replies", "{n} Antworten").replace("{n}", replies);
+        }
         announce(i18n("posts-loaded", "Neue Beiträge wurden unten eingefügt."));
         if (first) {
           first.setAttribute("tabindex", "-1");
