@@ -13,7 +13,6 @@ urlpatterns = [
     path("accounts/profile/", views.profile_edit, name="profile_edit"),
     path("accounts/terms/", views.terms_public, name="terms"),
     path("accounts/invitation/<str:token>/", views.invitation_landing, name="invitation"),
-    path("mod/", views.mod_index, name="mod_index"),
     path("mod/members/", views.mod_members, name="mod_members"),
     path("mod/members/<int:pk>/approve/", views.mod_member_approve, name="mod_member_approve"),
     path("mod/members/<int:pk>/reject/", views.mod_member_reject, name="mod_member_reject"),

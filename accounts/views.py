@@ -197,10 +197,6 @@ def invitation_landing(request, token: str):
 
 
 @moderator_required
-def mod_index(request):
-    return redirect("accounts:mod_members")
-
-
 def _render_member_queue(request, *, member=None, approve_form=None, reject_form=None):
     """The queue; after a failed action the bound form replaces the fresh one (nothing lost)."""
     pending = list(selectors.pending_members())

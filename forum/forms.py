@@ -383,3 +383,37 @@ class SearchForm(forms.Form):
         return (
             self.cleaned_data.get("sortierung") if hasattr(self, "cleaned_data") else ""
         ) == "neu"
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Was stimmt mit diesem Beitrag nicht?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Bitte wählen Sie einen Grund.")},
+    )
+    text = forms.CharField(
+        label=_("Erläuterung für die Moderation"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Bei „anderer Grund“ erforderlich. Die Person, die den Beitrag geschrieben hat, sieht Ihre Meldung nicht."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from forum.models import Report
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = Report.Reason.choices
+
+
+class ModerationReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Begründung (geht an die betroffene Person)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": _("Bitte geben Sie eine Begründung an; die betroffene Person erhält sie.")
+        },
+    )

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import feeds
-from .views import events, floor, home, mine, notifications, pages, search, threads
+from .views import events, floor, home, mine, moderation, notifications, pages, search, threads
 
 app_name = "forum"
 
@@ -50,6 +50,16 @@ urlpatterns = [
     path("beitrag/<int:pk>/wiederherstellen/", threads.post_restore, name="post_restore"),
     path("beitrag/<int:pk>/hilfreich/", threads.post_react, name="post_react"),
     path("beitrag/<int:pk>/akzeptieren/", threads.answer_accept, name="answer_accept"),
+    path("beitrag/<int:pk>/melden/", moderation.report_post, name="post_report"),
+    path("mod/", moderation.queue, name="mod_queue"),
+    path("mod/log/", moderation.audit_log, name="mod_log"),
+    path("mod/beitrag/<int:pk>/ausblenden/", moderation.post_hide, name="mod_post_hide"),
+    path("mod/beitrag/<int:pk>/einblenden/", moderation.post_unhide, name="mod_post_unhide"),
+    path(
+        "mod/beitrag/<int:pk>/meldung-zurueckweisen/",
+        moderation.report_dismiss,
+        name="mod_report_dismiss",
+    ),
     path("vorschau/", threads.markdown_preview, name="preview"),
     path("anhang/<int:pk>/<str:name>", threads.attachment_download, name="attachment"),
     path("seiten/<slug:slug>/", pages.page, name="page"),

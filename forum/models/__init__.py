@@ -2,6 +2,7 @@ from .attachments import Attachment
 from .audit import AuditEntry
 from .categories import Category
 from .following import Bookmark, CategoryFollow, Level, ReadState, TagFollow, ThreadFollow
+from .moderation import Report
 from .notifications import (
     DEFAULT_CHANNELS,
     Channel,
@@ -34,6 +35,7 @@ __all__ = [
     "ProjectProfile",
     "Reaction",
     "ReadState",
+    "Report",
     "SearchDocument",
     "SitePage",
     "TagFollow",

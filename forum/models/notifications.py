@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     MEMBERSHIP = "membership", _("Ihre Mitgliedschaft")
     MODERATION = "moderation", _("Moderation Ihrer Beiträge")
     COLLECTION = "collection", _("Ihr Thema in einer Sammlung")
+    REPORT = "report", _("Ergebnis Ihrer Meldungen")
 
 
 class Channel(models.TextChoices):
@@ -45,6 +46,7 @@ DEFAULT_CHANNELS = {
     Kind.MEMBERSHIP: Channel.SITE,
     Kind.MODERATION: Channel.EMAIL,
     Kind.COLLECTION: Channel.SITE,
+    Kind.REPORT: Channel.SITE,
 }
 # Kinds that gather into one unread row per thread ("5 neue Antworten in …").
 COALESCING = frozenset({Kind.REPLY, Kind.HELPFUL})

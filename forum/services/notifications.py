@@ -230,17 +230,29 @@ def describe(notification: Notification) -> str:
     if kind == Kind.MEMBERSHIP:
         return _("Ihre Mitgliedschaft ist bestätigt: Sie können jetzt mitschreiben")
     if kind == Kind.MODERATION:
-        text = _("Die Moderation hat Ihren Beitrag in „%(title)s“ bearbeitet: %(action)s") % {
+        text = _("Ihr Beitrag in „%(title)s“ wurde von der Moderation %(action)s.") % {
             "title": title,
             "action": notification.data.get("action", ""),
         }
-        return f"{text} – {notification.reason}" if notification.reason else text
+        return _with_reason(text, notification.reason)
+    if kind == Kind.REPORT:
+        text = _("Ihre Meldung zu einem Beitrag in „%(title)s“ ist geprüft. %(outcome)s") % {
+            "title": title,
+            "outcome": notification.data.get("outcome", ""),
+        }
+        return _with_reason(text, notification.reason)
     if kind == Kind.COLLECTION:
         return _("Ihr Thema „%(title)s“ wurde in die Sammlung „%(collection)s“ aufgenommen") % {
             "title": title,
             "collection": notification.data.get("collection", ""),
         }
     return title
+
+
+def _with_reason(text: str, reason: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return f"{text} {_('Begründung:')} {reason}" if reason else text
 
 
 def link(notification: Notification) -> str:

@@ -1,0 +1,186 @@
+"""Reporting posts, the moderation queue at /mod/, moderation actions and the audit log."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts import selectors as account_selectors
+from accounts.decorators import moderator_required
+from forum import permissions, selectors
+from forum.forms import ModerationReasonForm, ReportForm
+from forum.models import AuditEntry, Post, Report
+from forum.services import moderation
+
+LOG_PER_PAGE = 50
+QUEUE_REPORTS = 200
+
+
+def _post(pk: int) -> Post:
+    post = selectors.post_with_thread(pk)
+    if post is None:
+        raise Http404
+    return post
+
+
+@login_required
+def report_post(request, pk: int):
+    post = _post(pk)
+    permissions.check_view_thread(request.user, post.thread)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation.report_create(
+                request.user,
+                post=post,
+                reason=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"],
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            for field, messages_ in errors.items():
+                for message in messages_:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Danke, Ihre Meldung ist bei der Moderation eingegangen. Sie erhalten eine "
+                    "Benachrichtigung, sobald sie geprüft ist."
+                ),
+            )
+            return redirect(f"/t/{post.thread_id}/?beitrag={post.number}")
+    return render(
+        request,
+        "forum/report_form.html",
+        {"post": post, "thread": post.thread, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_safe
+@moderator_required
+def queue(request):
+    """Everything waiting on a moderator: reported posts (with context) and pending members."""
+    reports = (
+        Report.objects.filter(status=Report.Status.OPEN)
+        .select_related("reporter", "post__thread__category", "post__author__organisation")
+        .order_by("created_at")[:QUEUE_REPORTS]
+    )
+    items: dict[int, dict] = {}
+    for report in reports:  # oldest first, one item per post
+        item = items.setdefault(report.post_id, {"post": report.post, "reports": []})
+        item["reports"].append(report)
+    author_ids = {item["post"].author_id for item in items.values() if item["post"].author_id}
+    history = {
+        row["author_id"]: row
+        for row in Post.objects.filter(author_id__in=author_ids)
+        .values("author_id")
+        .annotate(total=Count("id"), hidden=Count("id", filter=Q(is_hidden=True)))
+    }
+    for item in items.values():
+        item["history"] = history.get(item["post"].author_id)
+    items = list(items.values())
+    return render(
+        request,
+        "forum/mod_queue.html",
+        {
+            "items": items,
+            "pending_members": account_selectors.pending_members().count(),
+            "reason_form": ModerationReasonForm(),
+        },
+    )
+
+
+def _act(request, pk: int, action, done: str):
+    post = _post(pk)
+    form = ModerationReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["reason"][0])
+        return redirect(request.POST.get("weiter") or "forum:mod_queue")
+    try:
+        action(request.user, post=post, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect(request.POST.get("weiter") or "forum:mod_queue")
+
+
+@require_POST
+@moderator_required
+def post_hide(request, pk: int):
+    return _act(
+        request,
+        pk,
+        moderation.post_hide,
+        _("Der Beitrag ist ausgeblendet; die Person wurde mit Ihrer Begründung benachrichtigt."),
+    )
+
+
+@require_POST
+@moderator_required
+def post_unhide(request, pk: int):
+    return _act(
+        request,
+        pk,
+        moderation.post_unhide,
+        _("Der Beitrag ist wieder sichtbar; die Person wurde benachrichtigt."),
+    )
+
+
+@require_POST
+@moderator_required
+def report_dismiss(request, pk: int):
+    def dismiss(actor, *, post, reason):
+        report = Report.objects.filter(post=post, status=Report.Status.OPEN).first()
+        if report is None:
+            raise ValidationError(_("Zu diesem Beitrag gibt es keine offene Meldung mehr."))
+        moderation.report_dismiss(actor, report=report, reason=reason)
+
+    return _act(
+        request,
+        pk,
+        dismiss,
+        _("Die Meldung ist zurückgewiesen; die meldenden Personen wurden benachrichtigt."),
+    )
+
+
+@require_safe
+@moderator_required
+def audit_log(request):
+    qs = AuditEntry.objects.all()
+    action = request.GET.get("aktion", "")
+    if action:
+        qs = qs.filter(action=action)
+    who = request.GET.get("person", "").strip()
+    if who:
+        qs = qs.filter(actor_label__icontains=who)
+    target = request.GET.get("ziel", "").strip()
+    if target:
+        qs = qs.filter(target_label__icontains=target)
+    page = Paginator(qs.order_by("-created_at", "-id"), LOG_PER_PAGE).get_page(
+        request.GET.get("seite")
+    )
+    query = request.GET.copy()
+    query.pop("seite", None)
+    actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+    return render(
+        request,
+        "forum/mod_log.html",
+        {
+            "page": page,
+            "actions": list(actions),
+            "action": action,
+            "who": who,
+            "target": target,
+            "querystring": query.urlencode(),
+        },
+    )
