@@ -53,6 +53,7 @@ urlpatterns = [
     path("beitrag/<int:pk>/melden/", moderation.report_post, name="post_report"),
     path("mod/", moderation.queue, name="mod_queue"),
     path("mod/log/", moderation.audit_log, name="mod_log"),
+    path("mod/thema/<int:pk>/", moderation.thread_moderate, name="mod_thread"),
     path("mod/beitrag/<int:pk>/ausblenden/", moderation.post_hide, name="mod_post_hide"),
     path("mod/beitrag/<int:pk>/einblenden/", moderation.post_unhide, name="mod_post_unhide"),
     path(

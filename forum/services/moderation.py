@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.permissions import check_act_as_member, is_moderator
@@ -182,3 +183,63 @@ def _label(post: Post) -> str:
     """A label that keeps its meaning after the post or thread is gone."""
     author = post.author.display_name if post.author else _("ehemaliges Mitglied")
     return f"#{post.number} von {author} in „{post.thread.title}“ (Thema {post.thread_id})"
+
+
+# --- Threads ----------------------------------------------------------------------------------
+
+THREAD_ACTIONS = {
+    # action: (field, new value, audit action, wording for the author)
+    "lock": ("is_locked", True, "thread.locked", gettext_noop("geschlossen")),
+    "unlock": ("is_locked", False, "thread.unlocked", gettext_noop("wieder geöffnet")),
+    "pin": ("is_pinned", True, "thread.pinned", gettext_noop("angeheftet")),
+    "unpin": ("is_pinned", False, "thread.unpinned", gettext_noop("losgelöst")),
+}
+
+
+def thread_moderate(actor: User, *, thread, action: str, reason: str, category=None):
+    """Lock, unlock, pin, unpin or move a thread, with a reason that its author receives."""
+    from forum.models import Category, Thread
+
+    check_moderate(actor)
+    reason = _reason(reason)
+    if action not in THREAD_ACTIONS and action != "move":
+        raise ValidationError({"action": _("Bitte wählen Sie eine Aktion.")})
+    with transaction.atomic():
+        thread = (
+            Thread.objects.select_for_update()
+            .select_related("category", "author")
+            .get(pk=thread.pk)
+        )
+        if action == "move":
+            if not isinstance(category, Category):
+                raise ValidationError({"category": _("Bitte wählen Sie das Ziel-Themenfeld.")})
+            if category.pk == thread.category_id:
+                raise ValidationError(
+                    {"category": _("Das Thema steht schon in diesem Themenfeld.")}
+                )
+            old, new = {"category": thread.category.name}, {"category": category.name}
+            thread.category = category
+            thread.save(update_fields=["category", "updated_at"])
+            audit_action, wording = (
+                "thread.moved",
+                _("in das Themenfeld „%(name)s“ verschoben") % {"name": category.name},
+            )
+        else:
+            field, value, audit_action, wording = THREAD_ACTIONS[action]
+            wording = _(wording)
+            if getattr(thread, field) == value:
+                return thread  # nothing to do, nothing to record
+            old, new = {field: not value}, {field: value}
+            setattr(thread, field, value)
+            thread.save(update_fields=[field, "updated_at"])
+        audit_record(
+            actor,
+            action=audit_action,
+            target=thread,
+            target_label=f"„{thread.title}“ (Thema {thread.pk})",
+            old=old,
+            new=new,
+            reason=reason,
+        )
+        notifications.on_thread_moderated(thread, actor=actor, action=str(wording), reason=reason)
+    return thread

@@ -229,6 +229,12 @@ def describe(notification: Notification) -> str:
         return _("Für „%(title)s“ wurde ein Ergebnis festgehalten") % {"title": title}
     if kind == Kind.MEMBERSHIP:
         return _("Ihre Mitgliedschaft ist bestätigt: Sie können jetzt mitschreiben")
+    if kind == Kind.MODERATION and notification.data.get("target") == "thread":
+        text = _("Ihr Thema „%(title)s“ wurde von der Moderation %(action)s.") % {
+            "title": title,
+            "action": notification.data.get("action", ""),
+        }
+        return _with_reason(text, notification.reason)
     if kind == Kind.MODERATION:
         text = _("Ihr Beitrag in „%(title)s“ wurde von der Moderation %(action)s.") % {
             "title": title,
@@ -459,6 +465,19 @@ def on_moderated(post: Post, *, actor: User, action: str, reason: str = "") -> N
             actor=actor,
             reason=reason,
             data={"action": str(action)},
+        )
+
+
+def on_thread_moderated(thread: Thread, *, actor: User, action: str, reason: str) -> None:
+    """A moderator locked, pinned or moved someone's thread: its author hears what and why."""
+    if thread.author is not None:
+        notify(
+            [thread.author],
+            kind=Kind.MODERATION,
+            thread=thread,
+            actor=actor,
+            reason=reason,
+            data={"action": action, "target": "thread"},
         )
 
 

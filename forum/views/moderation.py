@@ -184,3 +184,42 @@ def audit_log(request):
             "querystring": query.urlencode(),
         },
     )
+
+
+@require_POST
+@moderator_required
+def thread_moderate(request, pk: int):
+    """Lock/unlock, pin/unpin or move a thread (the form on the thread page)."""
+    thread = selectors.thread_for_page(pk)
+    if thread is None:
+        raise Http404
+    form = ModerationReasonForm(request.POST)
+    action = request.POST.get("aktion", "")
+    category = None
+    if action == "move":
+        category = (
+            selectors.categories_for(request.user)
+            .filter(pk=request.POST.get("themenfeld") or 0)
+            .first()
+        )
+    if not form.is_valid():
+        messages.error(request, form.errors["reason"][0])
+    else:
+        try:
+            moderation.thread_moderate(
+                request.user,
+                thread=thread,
+                action=action,
+                reason=form.cleaned_data["reason"],
+                category=category,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Erledigt; die Person, die das Thema begonnen hat, wurde mit Ihrer Begründung benachrichtigt."
+                ),
+            )
+    return redirect(f"/t/{thread.pk}/")

@@ -129,6 +129,7 @@ def _render_thread(
             "can_edit_thread": permissions.can_edit_thread(request.user, thread),
             "can_accept": permissions.can_accept_answer(request.user, thread),
             "is_mod": is_mod,
+            "mod_categories": selectors.categories_for(request.user) if is_mod else (),
             "levels": Level.choices,
             "csrf_once": get_token(request) if request.user.is_authenticated else "",
         },

@@ -149,6 +149,53 @@ class TestViews:
         assert not Post.objects.get(pk=reply.pk).is_hidden
 
 
+@pytest.mark.django_db
+class TestThreadActions:
+    def test_lock_pin_and_move_are_recorded_and_told(self, member, moderator, public, reply):
+        from forum.services.moderation import thread_moderate
+
+        thread = reply.thread
+        with pytest.raises(PermissionDenied):
+            thread_moderate(member, thread=thread, action="lock", reason="Ich will es so.")
+        thread_moderate(moderator, thread=thread, action="lock", reason="Frage ist beantwortet.")
+        thread_moderate(moderator, thread=thread, action="pin", reason="Gutes Beispiel.")
+        internal = CategoryFactory(visibility=Category.Visibility.MEMBERS)
+        thread_moderate(
+            moderator, thread=thread, action="move", reason="Passt besser.", category=internal
+        )
+        thread.refresh_from_db()
+        assert thread.is_locked and thread.is_pinned and thread.category_id == internal.pk
+        actions = AuditEntry.objects.filter(action__startswith="thread.").order_by("id")
+        assert list(actions.values_list("action", flat=True)) == [
+            "thread.locked",
+            "thread.pinned",
+            "thread.moved",
+        ]
+        assert actions.last().old_value == {"category": public.name}
+        texts = [describe(n) for n in notes(member, Kind.MODERATION)]
+        assert any("geschlossen" in t and "Frage ist beantwortet." in t for t in texts)
+        assert any("verschoben" in t for t in texts)
+
+    def test_a_repeated_action_changes_and_records_nothing(self, moderator, reply):
+        from forum.services.moderation import thread_moderate
+
+        thread_moderate(moderator, thread=reply.thread, action="lock", reason="Zu.")
+        thread_moderate(moderator, thread=reply.thread, action="lock", reason="Noch einmal zu.")
+        assert AuditEntry.objects.filter(action="thread.locked").count() == 1
+
+    def test_the_thread_form_works_for_moderators(self, mod_client, reply):
+        response = mod_client.post(
+            f"/mod/thema/{reply.thread_id}/", {"aktion": "lock", "reason": "Erledigt."}
+        )
+        assert response.status_code == 302
+        reply.thread.refresh_from_db()
+        assert reply.thread.is_locked
+        missing = mod_client.post(
+            f"/mod/thema/{reply.thread_id}/", {"aktion": "unlock", "reason": ""}, follow=True
+        )
+        assert "Bitte geben Sie eine Begründung an" in missing.content.decode()
+
+
 MOD_GETS = ["/mod/", "/mod/log/"]
 
 
@@ -157,6 +204,7 @@ def mod_posts(post):
         f"/mod/beitrag/{post.pk}/ausblenden/",
         f"/mod/beitrag/{post.pk}/einblenden/",
         f"/mod/beitrag/{post.pk}/meldung-zurueckweisen/",
+        f"/mod/thema/{post.thread_id}/",
     ]
 
 
@@ -176,11 +224,12 @@ def test_permission_matrix_refuses_every_moderation_surface(client, role, networ
         status = client.get(url).status_code
         assert status in (302, 403), (role, url, status)
     for url in mod_posts(reply):
-        status = client.post(url, {"reason": "Versuch"}).status_code
+        status = client.post(url, {"reason": "Versuch", "aktion": "lock"}).status_code
         assert status in (302, 403), (role, url, status)
     reply.refresh_from_db()
     assert not reply.is_hidden
     assert not AuditEntry.objects.filter(action__startswith=("post.")).exists()
     assert not AuditEntry.objects.filter(action__startswith="report.").exists()
+    assert not AuditEntry.objects.filter(action__startswith="thread.").exists()
     if role == "member":
         assert client.get("/mod/").status_code == 403
