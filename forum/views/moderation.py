@@ -18,6 +18,7 @@ from forum import permissions, selectors
 from forum.forms import ModerationReasonForm, ReportForm
 from forum.models import AuditEntry, Post, Report
 from forum.services import moderation
+from forum.views.safety import next_url as _next
 
 LOG_PER_PAGE = 50
 QUEUE_REPORTS = 200
@@ -104,14 +105,14 @@ def _act(request, pk: int, action, done: str):
     form = ModerationReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, form.errors["reason"][0])
-        return redirect(request.POST.get("weiter") or "forum:mod_queue")
+        return redirect(_next(request, "forum:mod_queue"))
     try:
         action(request.user, post=post, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, done)
-    return redirect(request.POST.get("weiter") or "forum:mod_queue")
+    return redirect(_next(request, "forum:mod_queue"))
 
 
 @require_POST

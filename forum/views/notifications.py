@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from forum.models import Channel, Kind, Notification, Thread
 from forum.services import notifications as service
+from forum.views.safety import next_url as _next
 
 PER_PAGE = 30
 CATCH_UP_LIMIT = 50
@@ -71,7 +72,7 @@ def mark_read(request):
             messages.info(request, _("Es gab keine ungelesenen Benachrichtigungen."))
     if request.headers.get("X-Requested-With") == "fetch":
         return JsonResponse({"unread": service.unread_count(request.user)})
-    return redirect(request.POST.get("weiter") or "forum:notifications")
+    return redirect(_next(request, "forum:notifications"))
 
 
 @login_required

@@ -233,3 +233,35 @@ def test_permission_matrix_refuses_every_moderation_surface(client, role, networ
     assert not AuditEntry.objects.filter(action__startswith="thread.").exists()
     if role == "member":
         assert client.get("/mod/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_return_address_never_leaves_the_site(mod_client, client, member, reply):
+    outside = mod_client.post(
+        f"/mod/beitrag/{reply.pk}/ausblenden/",
+        {"reason": "Unsachlich.", "weiter": "https://evil.example/"},
+    )
+    assert outside["Location"] == "/mod/"
+    named = mod_client.post(
+        f"/mod/beitrag/{reply.pk}/einblenden/", {"reason": "Doch.", "weiter": "admin:index"}
+    )
+    assert named["Location"] == "/mod/"
+    inside = mod_client.post(
+        f"/mod/beitrag/{reply.pk}/ausblenden/",
+        {"reason": "Wieder.", "weiter": f"/t/{reply.thread_id}/?beitrag=2"},
+    )
+    assert inside["Location"] == f"/t/{reply.thread_id}/?beitrag=2"
+    client.force_login(member)
+    response = client.post("/notifications/gelesen/", {"alle": "1", "weiter": "//evil.example/x"})
+    assert response["Location"] == "/notifications/"
+
+
+@pytest.mark.django_db
+def test_moderators_see_that_a_post_is_hidden(mod_client, client, member, moderator, reply):
+    post_hide(moderator, post=reply, reason="Unsachlich.")
+    page = mod_client.get(reply.thread.get_absolute_url()).content.decode()
+    assert "Nur die Moderation sieht diesen Beitrag." in page and "Ein unpassender Beitrag." in page
+    client.force_login(member)
+    page = client.get(reply.thread.get_absolute_url()).content.decode()
+    assert "Ein unpassender Beitrag." not in page
+    assert "von der Moderation ausgeblendet" in page
