@@ -304,3 +304,49 @@ class ThreadPostsFeed(Feed):
 
     def item_updateddate(self, post: Post) -> datetime:
         return post.edited_at or post.created_at
+
+
+class CollectionsFeed(Feed):
+    """Published public collections, newest first (what a visitor may read)."""
+
+    feed_type = ForumAtomFeed
+
+    def title(self) -> str:
+        return _("Sammlungen – %(forum)s") % {"forum": settings.FORUM_NAME}
+
+    def subtitle(self) -> str:
+        return _("Neu veröffentlichte Sammlungen guter Praxis")
+
+    def link(self) -> str:
+        return reverse("forum:collections")
+
+    def feed_guid(self) -> str:
+        return tag_uri("feed", "collections")
+
+    def author_name(self) -> str:
+        return settings.FORUM_NAME
+
+    def items(self):
+        from .permissions import visible_collections
+
+        return list(
+            visible_collections(AnonymousUser()).order_by("-published_at")[:THREADS_PER_FEED]
+        )
+
+    def item_title(self, collection) -> str:
+        return collection.title
+
+    def item_link(self, collection) -> str:
+        return collection.get_absolute_url()
+
+    def item_guid(self, collection) -> str:
+        return tag_uri("collection", collection.pk)
+
+    def item_description(self, collection) -> str:
+        return collection.intro_html or ""
+
+    def item_pubdate(self, collection):
+        return collection.published_at
+
+    def item_updateddate(self, collection):
+        return collection.updated_at

@@ -211,3 +211,28 @@ def can_follow(user) -> bool:
 
 def can_act_as_member_or_mod(user) -> bool:
     return can_act_as_member(user) or is_moderator(user)
+
+
+# --- Collections -----------------------------------------------------------------------------
+
+
+def visible_collections(user, qs=None):
+    """Published collections a person may read; moderators also see drafts."""
+    from .models import Collection
+
+    qs = Collection.objects.all() if qs is None else qs
+    if is_moderator(user):
+        return qs
+    qs = qs.filter(status=Collection.Status.PUBLISHED)
+    if can_act_as_member(user):
+        return qs
+    return qs.filter(visibility=Collection.Visibility.PUBLIC)
+
+
+def can_view_collection(user, collection) -> bool:
+    return visible_collections(user).filter(pk=collection.pk).exists()
+
+
+def check_view_collection(user, collection) -> None:
+    if not can_view_collection(user, collection):
+        raise Http404

@@ -1,7 +1,18 @@
 from django.urls import path
 
 from . import feeds
-from .views import events, floor, home, mine, moderation, notifications, pages, search, threads
+from .views import (
+    collections,
+    events,
+    floor,
+    home,
+    mine,
+    moderation,
+    notifications,
+    pages,
+    search,
+    threads,
+)
 
 app_name = "forum"
 
@@ -12,6 +23,7 @@ urlpatterns = [
     path("feeds/tags/<slug:slug>/", feeds.TagFeed(), name="feed_tag"),
     path("feeds/o/<slug:slug>/", feeds.OrganisationFeed(), name="feed_organisation"),
     path("feeds/t/<int:pk>/", feeds.ThreadPostsFeed(), name="feed_thread"),
+    path("feeds/sammlungen/", feeds.CollectionsFeed(), name="feed_collections"),
     path("c/", home.category_list, name="categories"),
     path("mein-bereich/", mine.mine, name="mine"),
     path("notifications/", notifications.centre, name="notifications"),
@@ -53,6 +65,26 @@ urlpatterns = [
     path("beitrag/<int:pk>/melden/", moderation.report_post, name="post_report"),
     path("mod/", moderation.queue, name="mod_queue"),
     path("mod/log/", moderation.audit_log, name="mod_log"),
+    path("mod/thema/<int:pk>/sammlung/", collections.thread_collect, name="mod_thread_collect"),
+    path("collections/", collections.collection_list, name="collections"),
+    path("collections/neu/", collections.collection_create, name="collection_create"),
+    path(
+        "collections/eintrag/<int:pk>/verschieben/",
+        collections.entry_move,
+        name="collection_entry_move",
+    ),
+    path(
+        "collections/eintrag/<int:pk>/bearbeiten/",
+        collections.entry_edit,
+        name="collection_entry_edit",
+    ),
+    path(
+        "collections/eintrag/<int:pk>/entfernen/",
+        collections.entry_remove,
+        name="collection_entry_remove",
+    ),
+    path("collections/<slug:slug>/", collections.collection_detail, name="collection"),
+    path("collections/<slug:slug>/stand/", collections.collection_status, name="collection_status"),
     path("mod/thema/<int:pk>/", moderation.thread_moderate, name="mod_thread"),
     path("mod/beitrag/<int:pk>/ausblenden/", moderation.post_hide, name="mod_post_hide"),
     path("mod/beitrag/<int:pk>/einblenden/", moderation.post_unhide, name="mod_post_unhide"),

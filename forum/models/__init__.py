@@ -1,6 +1,7 @@
 from .attachments import Attachment
 from .audit import AuditEntry
 from .categories import Category
+from .collections import Collection, CollectionEntry
 from .following import Bookmark, CategoryFollow, Level, ReadState, TagFollow, ThreadFollow
 from .moderation import Report
 from .notifications import (
@@ -25,6 +26,8 @@ __all__ = [
     "Category",
     "CategoryFollow",
     "Channel",
+    "Collection",
+    "CollectionEntry",
     "Kind",
     "Level",
     "Notification",

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -16,7 +17,7 @@ from accounts import selectors as account_selectors
 from accounts.decorators import moderator_required
 from forum import permissions, selectors
 from forum.forms import ModerationReasonForm, ReportForm
-from forum.models import AuditEntry, Post, Report
+from forum.models import AuditEntry, CollectionEntry, Post, Report
 from forum.services import moderation
 from forum.views.safety import next_url as _next
 
@@ -95,6 +96,9 @@ def queue(request):
         {
             "items": items,
             "pending_members": account_selectors.pending_members().count(),
+            "overdue_entries": CollectionEntry.objects.filter(review_by__lt=timezone.localdate())
+            .select_related("collection", "thread")
+            .order_by("review_by")[:50],
             "reason_form": ModerationReasonForm(),
         },
     )

@@ -25,7 +25,7 @@ from forum.forms import (
     ThreadForm,
 )
 from forum.markdown import render_markdown
-from forum.models import Level, Post, Thread
+from forum.models import Collection, Level, Post, Thread
 from forum.search import similar_threads
 from forum.selectors import ThreadFilters
 from forum.services import following, notifications, posts, threads
@@ -130,6 +130,7 @@ def _render_thread(
             "can_accept": permissions.can_accept_answer(request.user, thread),
             "is_mod": is_mod,
             "mod_categories": selectors.categories_for(request.user) if is_mod else (),
+            "mod_collections": Collection.objects.order_by("title") if is_mod else (),
             "levels": Level.choices,
             "csrf_once": get_token(request) if request.user.is_authenticated else "",
         },

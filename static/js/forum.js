@@ -275,3 +275,9 @@ function t(key, fallback) {
     timer = setTimeout(load, 450);
   });
 })();
+
+// "Drucken oder als PDF speichern" on the collection reader.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("[data-print]") : null;
+  if (button) window.print();
+});
