@@ -17,9 +17,9 @@ from taggit.models import TaggedItem
 
 from forum.models import SearchDocument, Thread
 
-from . import highlight
+from . import analysis, highlight
 from .backends import backend
-from .query import AnyOf, ParsedQuery, Word, parse
+from .query import AllOf, AnyOf, ParsedQuery, Phrase, Word, parse
 
 RESULTS_PER_PAGE = 20
 MAX_PAGE = 10_000  # beyond it the Paginator answers with the last page
@@ -194,3 +194,51 @@ def similar_threads(threads: QuerySet, title: str, limit: int = SIMILAR_LIMIT) -
         best = ranked[0][1]
         ranked = [(pk, rank) for pk, rank in ranked if rank >= best * SIMILAR_MIN_SHARE]
     return hits_for(ranked, highlight.pattern_for(query.stems()))
+
+
+# --- Collections ------------------------------------------------------------------------------
+
+
+def _collection_words(collection) -> tuple[list[str], set[str]]:
+    from .documents import plain_text
+
+    text = f"{collection.title}\n{plain_text(collection.intro_html)}"
+    words = analysis.words(text)
+    parts = analysis.compound_parts(words)
+    stems = [analysis.stem(w) for w in words]
+    return stems, set(stems) | {analysis.stem(p) for p in parts}
+
+
+def _matches(node, stems: list[str], stem_set: set[str]) -> bool:
+    if isinstance(node, Word):
+        if node.prefix:
+            return any(s.startswith(node.stem) for s in stem_set)
+        return node.stem in stem_set
+    if isinstance(node, Phrase):
+        wanted = [w.stem for w in node.words]
+        return any(stems[i : i + len(wanted)] == wanted for i in range(len(stems)))
+    if isinstance(node, AnyOf):
+        return any(_matches(option, stems, stem_set) for option in node.options)
+    if isinstance(node, AllOf):
+        return all(_matches(item, stems, stem_set) for item in node.items)
+    return False
+
+
+def matching_collections(user, query: ParsedQuery, limit: int = 5) -> list:
+    """Collections whose title or introduction match the query, with the same rules as
+    threads and the collections' own visibility. Collections are few and curated, so they are
+    matched here in Python with the same analysis (stems, compounds, synonyms)."""
+    from forum.permissions import visible_collections
+
+    if not query:
+        return []
+    found = []
+    for collection in visible_collections(user).only("title", "slug", "intro_html", "status"):
+        stems, stem_set = _collection_words(collection)
+        if all(_matches(node, stems, stem_set) for node in query.must) and not any(
+            _matches(node, stems, stem_set) for node in query.must_not
+        ):
+            found.append(collection)
+            if len(found) == limit:
+                break
+    return found

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_safe
 from accounts.selectors import organisations_for_choice
 from forum import selectors
 from forum.forms import SearchForm
-from forum.search import browse_threads, search_threads, similar_threads
+from forum.search import browse_threads, matching_collections, search_threads, similar_threads
 from forum.selectors import ThreadFilters
 
 FILTER_FIELDS = (
@@ -35,6 +35,11 @@ def search(request):
         filters, raw, newest = form.filters(), form.cleaned_data.get("q", ""), form.newest_first
     threads = selectors.filter_threads(request.user, filters)
     parsed, page = search_threads(threads, raw, request.GET.get("seite"), newest=newest)
+    collections = (
+        matching_collections(request.user, parsed)
+        if parsed and not filters.any_set() and request.GET.get("seite", "1") in ("", "1")
+        else []
+    )
     if page is None and filters.any_set():
         page = browse_threads(threads, request.GET.get("seite"))
     query = request.GET.copy()
@@ -47,6 +52,7 @@ def search(request):
             "query": raw,
             "parsed": parsed,
             "page": page,
+            "collections": collections,
             "querystring": query.urlencode(),
             "filters_open": bool(form.errors)
             or any(request.GET.get(name) for name in FILTER_FIELDS)

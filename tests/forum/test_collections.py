@@ -165,3 +165,23 @@ def test_members_cannot_reach_curation(client, member, moderator, three):
     collection.refresh_from_db()
     assert collection.status == Collection.Status.DRAFT
     assert CollectionEntry.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_search_finds_collections_with_their_visibility(client, member, moderator, three):
+    public = collection_create(
+        moderator, title="Brachflächenreaktivierung in der Praxis", visibility="public"
+    )
+    closed = collection_create(
+        moderator, title="Brachflächen intern ausgewertet", visibility="members"
+    )
+    draft = collection_create(moderator, title="Brachflächen im Entwurf", visibility="public")
+    for collection in (public, closed):
+        collection_add_thread(moderator, collection=collection, thread=three[0])
+        collection_set_status(moderator, collection=collection, status="published")
+    page = client.get("/search/", {"q": "Brachfläche"}).content.decode()
+    assert public.title in page and closed.title not in page and draft.title not in page
+    client.force_login(member)
+    page = client.get("/search/", {"q": "Brachfläche"}).content.decode()
+    assert public.title in page and closed.title in page and draft.title not in page
+    assert public.title not in client.get("/search/", {"q": "Brachfläche -Praxis"}).content.decode()

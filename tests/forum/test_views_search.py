@@ -106,9 +106,10 @@ def set_dates(thread: Thread, *, created: datetime, activity: datetime | None = 
 
 @pytest.mark.django_db
 class TestQueryCount:
-    # Visitor: categories, organisations, the ranked page with its total, rows, tags, documents.
+    # Visitor: categories, organisations, the ranked page with its total, rows, tags, documents,
+    # and the collections matched beside the threads.
     # Member: also the session, the user and the user's and groups' permissions.
-    @pytest.mark.parametrize(("signed_in", "queries"), [(False, 6), (True, 10)])
+    @pytest.mark.parametrize(("signed_in", "queries"), [(False, 7), (True, 11)])
     def test_the_search_page_reads_a_fixed_number_of_queries(
         self, client, member, public, indexed, signed_in, queries, django_assert_num_queries
     ):
