@@ -6,14 +6,14 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import moderator_required
-from accounts.permissions import is_moderator
+from accounts.permissions import is_moderator, needs_mfa
 from forum import permissions, selectors
 from forum.models import Collection, CollectionEntry
 from forum.services import collections as service
@@ -21,9 +21,11 @@ from forum.services import collections as service
 
 @require_safe
 def collection_list(request):
+    # Count only chapters this reader may open (the reader view leaves out the others).
+    readable = permissions.visible_threads(request.user).values("pk")
     items = (
         permissions.visible_collections(request.user)
-        .annotate(chapters=Count("entries"))
+        .annotate(chapters=Count("entries", filter=Q(entries__thread__in=readable)))
         .prefetch_related("tags")
     )
     return render(request, "forum/collection_list.html", {"collections": items})
@@ -38,7 +40,8 @@ def collection_detail(request, slug: str):
         {
             "collection": collection,
             "entries": entries,
-            "is_mod": is_moderator(request.user),
+            # The tools only where they work: moderators with two-factor authentication.
+            "is_mod": is_moderator(request.user) and not needs_mfa(request.user),
             "statuses": Collection.Status.choices,
         },
     )
@@ -149,7 +152,8 @@ def thread_collect(request, pk: int):
     thread = selectors.thread_for_page(pk)
     if thread is None:
         raise Http404
-    collection = Collection.objects.filter(pk=request.POST.get("sammlung") or 0).first()
+    chosen = request.POST.get("sammlung", "")
+    collection = Collection.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
     if collection is None:
         messages.error(request, _("Bitte wählen Sie eine Sammlung."))
         return redirect(f"/t/{thread.pk}/")
