@@ -107,7 +107,9 @@ def collection_entry_update(
     check_moderate(actor)
     with transaction.atomic():
         entry = (
-            CollectionEntry.objects.select_for_update().select_related("thread").get(pk=entry.pk)
+            CollectionEntry.objects.select_for_update(of=("self",))
+            .select_related("thread")
+            .get(pk=entry.pk)
         )
         key_post = None
         if key_post_number:

@@ -43,7 +43,7 @@ def _reason(reason: str) -> str:
 
 def _post_for_update(post: Post) -> Post:
     return (
-        Post.objects.select_for_update()
+        Post.objects.select_for_update(of=("self",))
         .select_related("thread__category", "author")
         .get(pk=post.pk)
     )
@@ -89,7 +89,7 @@ def report_create(actor: User, *, post: Post, reason: str, text: str = "") -> Re
 
 def _settle_reports(post: Post, actor: User, *, status: str, reason: str) -> None:
     open_reports = list(
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .filter(post=post, status=Report.Status.OPEN)
         .select_related("reporter")
     )
@@ -206,7 +206,7 @@ def thread_moderate(actor: User, *, thread, action: str, reason: str, category=N
         raise ValidationError({"action": _("Bitte wählen Sie eine Aktion.")})
     with transaction.atomic():
         thread = (
-            Thread.objects.select_for_update()
+            Thread.objects.select_for_update(of=("self",))
             .select_related("category", "author")
             .get(pk=thread.pk)
         )
