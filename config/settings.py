@@ -171,6 +171,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- Posting limits (moderators are exempt) ---------------------------------------------------
+FORUM_POSTS_PER_MINUTE = env.int("FORUM_POSTS_PER_MINUTE", default=5)
+FORUM_THREADS_PER_HOUR = env.int("FORUM_THREADS_PER_HOUR", default=10)
+
 # --- Background tasks (the queue lives in the database, never in Redis) ----------------------
 TASKS = {
     "default": {

@@ -5,6 +5,13 @@ from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
+def _no_posting_limits(settings):
+    """Tests write many posts in a second; the limits have their own tests."""
+    settings.FORUM_POSTS_PER_MINUTE = 10_000
+    settings.FORUM_THREADS_PER_HOUR = 10_000
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Hashing strength is not under test; PBKDF2 would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

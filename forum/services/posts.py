@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -14,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.permissions import is_moderator
 from forum import permissions
 from forum.events import send_event_on_commit, thread_group
 from forum.markdown import link_mentions, mentioned_handles, render_markdown
@@ -122,6 +125,34 @@ def _add_post(thread: Thread, author: User, body: str, client_token: uuid.UUID |
     return post
 
 
+# Posting limits against runaway scripts and copy-paste floods (settings FORUM_POSTS_PER_MINUTE,
+# FORUM_THREADS_PER_HOUR); moderators are exempt.
+
+
+def check_post_rate(actor: User, *, new_thread: bool = False) -> None:
+    """Refuse a post or thread beyond the limits, with a message that says what to do."""
+    if is_moderator(actor):
+        return
+    now = timezone.now()
+    recent = Post.objects.filter(author=actor, created_at__gte=now - timedelta(minutes=1))
+    if recent.count() >= settings.FORUM_POSTS_PER_MINUTE:
+        raise ValidationError(
+            _(
+                "Sie haben in der letzten Minute schon mehrere Beiträge geschrieben. Bitte warten "
+                "Sie einen Moment und senden Sie dann erneut; Ihr Text bleibt erhalten."
+            )
+        )
+    if new_thread:
+        threads = Thread.objects.filter(author=actor, created_at__gte=now - timedelta(hours=1))
+        if threads.count() >= settings.FORUM_THREADS_PER_HOUR:
+            raise ValidationError(
+                _(
+                    "Sie haben in der letzten Stunde schon viele Themen begonnen. Bitte versuchen "
+                    "Sie es später noch einmal; Ihr Text bleibt erhalten."
+                )
+            )
+
+
 def post_create(
     actor: User,
     *,
@@ -136,6 +167,7 @@ def post_create(
         existing = Post.objects.filter(author=actor, client_token=client_token).first()
         if existing is not None:
             return existing
+    check_post_rate(actor)
     try:
         with transaction.atomic():
             thread = Thread.objects.select_for_update().select_related("category").get(pk=thread.pk)

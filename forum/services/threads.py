@@ -18,7 +18,7 @@ from forum.models import Category, Kind, Post, ProjectProfile, Thread
 from forum.services import notifications
 from forum.services.audit import audit_record
 from forum.services.following import _auto_watch
-from forum.services.posts import NewAttachment, _add_post, _attach, _clean_body
+from forum.services.posts import NewAttachment, _add_post, _attach, _clean_body, check_post_rate
 from forum.services.tags import tags_get_or_create
 from forum.text import german_slug, normalise_tag
 
@@ -117,6 +117,7 @@ def thread_create(
     title = _clean_title(title)
     body = _clean_body(body)
     tags = clean_tags(tags or [])
+    check_post_rate(actor, new_thread=True)
     if kind not in Thread.Kind.values:
         raise ValidationError({"kind": _("Unbekannte Art.")})
     if kind == Thread.Kind.EXPERIENCE and profile is None:

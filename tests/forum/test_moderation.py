@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -265,3 +267,29 @@ def test_moderators_see_that_a_post_is_hidden(mod_client, client, member, modera
     page = client.get(reply.thread.get_absolute_url()).content.decode()
     assert "Ein unpassender Beitrag." not in page
     assert "von der Moderation ausgeblendet" in page
+
+
+@pytest.mark.django_db
+class TestPostingLimits:
+    def test_replies_and_threads_are_limited_with_a_clear_message(
+        self, settings, client, member, ben, moderator, public
+    ):
+        settings.FORUM_POSTS_PER_MINUTE = 3
+        settings.FORUM_THREADS_PER_HOUR = 1
+        thread = make_thread(ben, category=public, title="Ein Thema für viele Antworten")
+        for n in range(3):
+            post_create(member, thread=thread, body=f"Antwort {n}")
+        with pytest.raises(ValidationError, match="in der letzten Minute"):
+            post_create(member, thread=thread, body="Eine zu viel")
+        post_create(moderator, thread=thread, body="Die Moderation darf.")
+        with pytest.raises(ValidationError, match="viele Themen begonnen"):
+            make_thread(ben, category=public, title="Noch ein Thema in dieser Stunde")
+        # Through the form: the message appears and the text is kept.
+        client.force_login(member)
+        response = client.post(
+            f"/t/{thread.pk}/antworten/",
+            {"body": "Mein wichtiger Text", "client_token": str(uuid.uuid4())},
+        )
+        page = response.content.decode()
+        assert response.status_code == 400
+        assert "in der letzten Minute" in page and "Mein wichtiger Text" in page
