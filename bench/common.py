@@ -44,3 +44,13 @@ def use_bench_database() -> str:
 
 def dataset_file(label: str) -> Path:
     return OUT_DIR / f"dataset-{label}.json"
+
+
+def warn_if_busy() -> float:
+    """Print a warning when the machine is already loaded; returns the 1-minute load."""
+    load = os.getloadavg()[0]
+    if load > 0.5 * (os.cpu_count() or 1):
+        print(
+            f"Achtung: Last {load:.1f} vor der Messung; andere Prozesse verfälschen das Ergebnis."
+        )
+    return load

@@ -50,7 +50,7 @@ os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
 os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
 
 from bench import run as server  # noqa: E402  (start/stop exactly like make bench)
-from bench.common import BASE_DIR, OUT_DIR, bench_database_url, dataset_file  # noqa: E402
+from bench.common import BASE_DIR, OUT_DIR, bench_database_url, dataset_file, warn_if_busy  # noqa: E402
 
 CLIENTS = int(os.environ.get("BENCH_LIVE_CLIENTS", "1000"))
 RATE = float(os.environ.get("BENCH_LIVE_RATE", "100"))
@@ -664,11 +664,7 @@ def main() -> None:
         f"({SENDERS} Sender-Threads); {os.cpu_count()} CPUs; offene Dateien bis {limit}",
         flush=True,
     )
-    load = os.getloadavg()[0]
-    if load > 0.5 * (os.cpu_count() or 1):
-        print(
-            f"Achtung: Last {load:.1f} vor der Messung; andere Prozesse verfälschen das Ergebnis."
-        )
+    warn_if_busy()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     server.migrate(database_url)
     began = time.perf_counter()

@@ -43,6 +43,7 @@ from bench.common import (
     OUT_DIR,
     bench_database_url,
     dataset_file,
+    warn_if_busy,
 )
 from bench.search import measure_http
 from bench.search import table as search_table
@@ -322,11 +323,7 @@ def main() -> None:
         f"(Aufwärmen {WARMUP}s); {os.cpu_count()} CPUs",
         flush=True,
     )
-    load = os.getloadavg()[0]
-    if load > 0.5 * (os.cpu_count() or 1):
-        print(
-            f"Achtung: Last {load:.1f} vor der Messung; andere Prozesse verfälschen das Ergebnis."
-        )
+    load = warn_if_busy()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     migrate(database_url)
     process = start_server(database_url, log_path)

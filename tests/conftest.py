@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +83,22 @@ def mod_client(mfa_moderator):
     client = Client()
     client.force_login(mfa_moderator)
     return client
+
+
+@pytest.fixture
+def indexed():
+    """Run the after-commit indexing of everything the test writes inside the block, as the
+    commit of a real request would (and forget the jobs afterwards, as a commit does)."""
+
+    @contextmanager
+    def run():
+        start = len(connection.run_on_commit)
+        yield
+        done = start
+        while done < len(connection.run_on_commit):
+            _, callback, _ = connection.run_on_commit[done]
+            callback()
+            done += 1
+        del connection.run_on_commit[start:]
+
+    return run

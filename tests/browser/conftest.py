@@ -445,3 +445,26 @@ def totp():
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+@pytest.fixture
+def new_context(browser, live, context):
+    """``new_context()``: another browser (own cookies), watched like the first."""
+    made: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        other = browser.new_context(
+            locale="de-DE",
+            timezone_id="Europe/Berlin",
+            base_url=live.url,
+            viewport={"width": 1280, "height": 900},
+        )
+        other.set_default_timeout(10_000)
+        other.watch = type(context.watch)(server_netloc=live.netloc)  # conftest's PageWatch
+        other.on("page", other.watch.watch)
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        other.close()

@@ -18,7 +18,7 @@ import pytest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import override
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from accounts.models import User
 from forum.models import Category, Collection, CollectionEntry, Notification, Thread
@@ -42,29 +42,6 @@ CONTROL_TITLE = "Offene Sammlung zum Vergleich"
 
 
 # --- Helpers ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def new_context(browser, live, context):
-    """``new_context()``: another browser (own cookies), watched like the first."""
-    made: list[BrowserContext] = []
-
-    def make() -> BrowserContext:
-        other = browser.new_context(
-            locale="de-DE",
-            timezone_id="Europe/Berlin",
-            base_url=live.url,
-            viewport={"width": 1280, "height": 900},
-        )
-        other.set_default_timeout(10_000)
-        other.watch = type(context.watch)(server_netloc=live.netloc)  # conftest's PageWatch
-        other.on("page", other.watch.watch)
-        made.append(other)
-        return other
-
-    yield make
-    for other in made:
-        other.close()
 
 
 @pytest.fixture

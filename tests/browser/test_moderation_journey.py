@@ -14,7 +14,7 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from accounts.models import User
 from forum.models import AuditEntry, Notification, Report, Thread
@@ -47,29 +47,6 @@ HIDDEN_PLACEHOLDER = "Dieser Beitrag wurde von der Moderation ausgeblendet."
 @pytest.fixture
 def thread(live) -> Thread:
     return Thread.objects.get(title=TITLE)
-
-
-@pytest.fixture
-def new_context(browser, live, context):
-    """``new_context()``: another browser (own cookies), watched like the first."""
-    made: list[BrowserContext] = []
-
-    def make() -> BrowserContext:
-        other = browser.new_context(
-            locale="de-DE",
-            timezone_id="Europe/Berlin",
-            base_url=live.url,
-            viewport={"width": 1280, "height": 900},
-        )
-        other.set_default_timeout(10_000)
-        other.watch = type(context.watch)(server_netloc=live.netloc)  # conftest's PageWatch
-        other.on("page", other.watch.watch)
-        made.append(other)
-        return other
-
-    yield make
-    for other in made:
-        other.close()
 
 
 def unread(email: str) -> int:

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import unicodedata
-from contextlib import contextmanager
 
 import feedparser  # noqa: F401 - imported to fail early when dev dependencies are missing
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from forum.models import Category, ProjectProfile, SearchDocument, Thread
 from forum.permissions import visible_threads
@@ -24,25 +23,6 @@ from tests.factories import CategoryFactory, make_thread
 @pytest.fixture
 def public(db):
     return CategoryFactory(visibility=Category.Visibility.PUBLIC)
-
-
-@pytest.fixture
-def indexed():
-    """Run the after-commit indexing of everything the test writes inside the block, as the
-    commit of a real request would (and forget the jobs afterwards, as a commit does)."""
-
-    @contextmanager
-    def run():
-        start = len(connection.run_on_commit)
-        yield
-        done = start
-        while done < len(connection.run_on_commit):
-            _, callback, _ = connection.run_on_commit[done]
-            callback()
-            done += 1
-        del connection.run_on_commit[start:]
-
-    return run
 
 
 def titles(user, raw: str) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,25 +37,6 @@ _HIT_TITLE_RE = re.compile(r'<h2 class="search-hit__title"><a [^>]*>(.*?)</a></h
 @pytest.fixture
 def public(db):
     return CategoryFactory(visibility=Category.Visibility.PUBLIC)
-
-
-@pytest.fixture
-def indexed():
-    """Run the after-commit indexing of everything the test writes inside the block, as the
-    commit of a real request would (and forget the jobs afterwards, as a commit does)."""
-
-    @contextmanager
-    def run():
-        start = len(connection.run_on_commit)
-        yield
-        done = start
-        while done < len(connection.run_on_commit):
-            _, callback, _ = connection.run_on_commit[done]
-            callback()
-            done += 1
-        del connection.run_on_commit[start:]
-
-    return run
 
 
 @pytest.fixture
