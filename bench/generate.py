@@ -240,7 +240,9 @@ def generate(started: float) -> dict:
                     last_activity_at=moments[-1],
                     last_poster=authors[-1],
                     post_count=count,
+                    last_number=count,
                     is_pinned=index in (1, 2),
+                    is_pinned_globally=index in (1, 2),
                 )
             )
         with explicit_timestamps(Thread._meta.get_field("created_at")):

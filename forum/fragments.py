@@ -89,6 +89,7 @@ def _row_fingerprint(thread) -> str:
         thread.post_count,
         thread.accepted_post_id,
         thread.is_pinned,
+        thread.is_pinned_globally,
         thread.is_locked,
         thread.category.name,
         thread.category.slug,

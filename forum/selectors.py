@@ -19,6 +19,8 @@ from django.db.models import (
 )
 from taggit.models import Tag
 
+from accounts.permissions import is_moderator
+
 from .models import (
     Attachment,
     Bookmark,
@@ -45,9 +47,11 @@ THREAD_ROW_FIELDS = (
     "slug",
     "kind",
     "post_count",
+    "last_number",
     "created_at",
     "last_activity_at",
     "is_pinned",
+    "is_pinned_globally",
     "is_locked",
     "is_hidden",
     "accepted_post_id",
@@ -72,6 +76,7 @@ POST_FIELDS = (
     "edit_count",
     "is_deleted",
     "is_hidden",
+    "is_held",
     "helpful_count",
     "author__display_name",
     "author__handle",
@@ -204,7 +209,11 @@ def thread_list(user, filters: ThreadFilters, page_number) -> Page:
         )
     else:
         qs = qs.annotate(last_read=Value(None, output_field=IntegerField()))
-    qs = qs.order_by(*SORTS.get(filters.sort, SORTS["aktivitaet"]), "-pk")
+    order = SORTS.get(filters.sort, SORTS["aktivitaet"])
+    if filters.category is None and order[0] == "-is_pinned":
+        # Outside a category only threads pinned site-wide come first.
+        order = ("-is_pinned_globally", *order[1:])
+    qs = qs.order_by(*order, "-pk")
     # Tags are fetched only for rows whose cached fragment is missing (forum/fragments.py).
     return Paginator(qs, THREADS_PER_PAGE).get_page(page_number)
 
@@ -233,42 +242,42 @@ def thread_for_page(pk: int) -> Thread | None:
     )
 
 
-class _KnownCountPaginator(Paginator):
-    """The thread row already holds its post count: no COUNT(*) per page view."""
-
-    def __init__(self, object_list, per_page, *, count: int):
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @property
-    def count(self) -> int:
-        return self._known_count
-
-
 def posts_page(thread: Thread, user, page_number) -> Page:
-    posts = (
-        thread.posts.select_related("author__organisation").only(*POST_FIELDS).order_by("number")
+    """A page of posts by number: page p holds numbers (p-1)*N+1 … p*N, so a post's page follows
+    from its number (links, notifications) even when posts were split off and left a gap."""
+    paginator = Paginator(range(thread.last_number), POSTS_PER_PAGE)
+    page = paginator.get_page(page_number)
+    first = (page.number - 1) * POSTS_PER_PAGE
+    posts = visible_posts(
+        thread.posts.filter(number__gt=first, number__lte=first + POSTS_PER_PAGE), user
     )
+    posts = posts.select_related("author__organisation").only(*POST_FIELDS).order_by("number")
     if user.is_authenticated:
         posts = posts.annotate(
             reacted=Exists(Reaction.objects.filter(post=OuterRef("pk"), user=user)),
             bookmarked=Exists(Bookmark.objects.filter(post=OuterRef("pk"), user=user)),
         )
-    page = _KnownCountPaginator(posts, POSTS_PER_PAGE, count=thread.post_count).get_page(
-        page_number
-    )
-    page.object_list = list(page.object_list)
+    page.object_list = list(posts)
     with_files = [post for post in page.object_list if post.has_attachments]
     if with_files:
         prefetch_related_objects(with_files, "attachments")
     return page
 
 
+def visible_posts(qs, user):
+    """Held posts (waiting for approval) only for their author and the moderation."""
+    if is_moderator(user):
+        return qs
+    if user.is_authenticated:
+        return qs.filter(Q(is_held=False) | Q(author=user))
+    return qs.filter(is_held=False)
+
+
 def posts_after(thread: Thread, user, number: int, limit: int = 50) -> list[Post]:
     """Posts after ``number`` for loading new replies in place: the columns and per-reader
     marks of posts_page, at most ``limit``."""
     posts = (
-        thread.posts.filter(number__gt=number)
+        visible_posts(thread.posts.filter(number__gt=number), user)
         .select_related("author__organisation")
         .only(*POST_FIELDS)
         .order_by("number")

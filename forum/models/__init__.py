@@ -1,9 +1,9 @@
 from .attachments import Attachment
 from .audit import AuditEntry
 from .categories import Category
-from .collections import Collection, CollectionEntry
+from .collections import Collection, CollectionEntry, CollectionFollow
 from .following import Bookmark, CategoryFollow, Level, ReadState, TagFollow, ThreadFollow
-from .moderation import Report
+from .moderation import Appeal, Report
 from .notifications import (
     DEFAULT_CHANNELS,
     Channel,
@@ -12,7 +12,7 @@ from .notifications import (
     NotificationPreference,
 )
 from .pages import AccessibilityFeedback, SitePage
-from .posts import POST_MAX_LENGTH, Post, PostMention, PostRevision, Reaction
+from .posts import POST_MAX_LENGTH, Post, PostMention, PostMove, PostRevision, Reaction
 from .search import SearchDocument
 from .threads import ProjectProfile, Thread
 
@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_CHANNELS",
     "POST_MAX_LENGTH",
     "AccessibilityFeedback",
+    "Appeal",
     "Attachment",
     "AuditEntry",
     "Bookmark",
@@ -28,12 +29,14 @@ __all__ = [
     "Channel",
     "Collection",
     "CollectionEntry",
+    "CollectionFollow",
     "Kind",
     "Level",
     "Notification",
     "NotificationPreference",
     "Post",
     "PostMention",
+    "PostMove",
     "PostRevision",
     "ProjectProfile",
     "Reaction",

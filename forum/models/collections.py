@@ -90,3 +90,21 @@ class CollectionEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection} – {self.thread}"
+
+
+class CollectionFollow(models.Model):
+    """A reader follows a collection: told when it is published or gains a chapter."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Folgen einer Sammlung")
+        verbose_name_plural = _("Folgen von Sammlungen")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "collection"], name="collection_follow_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.collection_id}"

@@ -63,3 +63,43 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} ({self.post_id})"
+
+
+class Appeal(models.Model):
+    """A person's answer to a moderation decision about them (the statement of reasons they
+    received); a moderator replies, and may reverse the decision with its own action."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("offen")
+        ANSWERED = "answered", _("beantwortet")
+
+    entry = models.ForeignKey("forum.AuditEntry", on_delete=models.PROTECT, related_name="appeals")
+    appellant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    text = models.TextField(_("Ihr Einspruch"), max_length=4000)
+    status = models.CharField(
+        _("Stand"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(_("eingelegt"), auto_now_add=True)
+    answer = models.TextField(_("Antwort der Moderation"), blank=True, max_length=4000)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Einspruch")
+        verbose_name_plural = _("Einsprüche")
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="appeal_queue")]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "appellant"], name="appeal_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appellant_id} → {self.entry_id}"

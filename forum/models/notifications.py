@@ -20,9 +20,11 @@ class Kind(models.TextChoices):
     HELPFUL = "helpful", _("„Hilfreich“ für Ihre Beiträge")
     SUMMARY = "summary", _("Ergebnisse in Ihren Themen")
     MEMBERSHIP = "membership", _("Ihre Mitgliedschaft")
-    MODERATION = "moderation", _("Moderation Ihrer Beiträge")
+    MODERATION = "moderation", _("Entscheidungen der Moderation über Ihre Beiträge und Ihr Konto")
     COLLECTION = "collection", _("Ihr Thema in einer Sammlung")
+    COLLECTION_UPDATE = "collection_upd", _("Neues in Sammlungen, denen Sie folgen")
     REPORT = "report", _("Ergebnis Ihrer Meldungen")
+    APPEAL = "appeal", _("Antworten auf Ihre Einsprüche")
 
 
 class Channel(models.TextChoices):
@@ -46,7 +48,9 @@ DEFAULT_CHANNELS = {
     Kind.MEMBERSHIP: Channel.SITE,
     Kind.MODERATION: Channel.EMAIL,
     Kind.COLLECTION: Channel.SITE,
+    Kind.COLLECTION_UPDATE: Channel.DIGEST,
     Kind.REPORT: Channel.SITE,
+    Kind.APPEAL: Channel.EMAIL,
 }
 # Kinds that gather into one unread row per thread ("5 neue Antworten in …").
 COALESCING = frozenset({Kind.REPLY, Kind.HELPFUL})

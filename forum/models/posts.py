@@ -33,6 +33,8 @@ class Post(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     is_hidden = models.BooleanField(_("ausgeblendet"), default=False)
+    # A new member's post waiting for approval: only its author and the moderation see it.
+    is_held = models.BooleanField(_("wartet auf Freigabe"), default=False)
     helpful_count = models.PositiveIntegerField(_("hilfreich"), default=0)
     # Set when a file is attached: pages load attachments only for the posts that have some.
     has_attachments = models.BooleanField(default=False)
@@ -78,6 +80,25 @@ class PostMention(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.user_id} in {self.post_id}"
+
+
+class PostMove(models.Model):
+    """Where a post stood before a moderator split or merged threads: old links still work."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="moves")
+    old_thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    old_number = models.PositiveIntegerField()
+    moved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Verschiebung")
+        verbose_name_plural = _("Verschiebungen")
+        constraints = [
+            models.UniqueConstraint(fields=["old_thread", "old_number"], name="post_move_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_thread_id}#{self.old_number} → {self.post_id}"
 
 
 class PostRevision(models.Model):

@@ -50,6 +50,9 @@ class Thread(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     post_count = models.PositiveIntegerField(_("Beiträge"), default=0)
+    # The highest post number ever given out in this thread. Numbers are never reused: posts
+    # split off to another thread leave a gap, and their old links still lead to them.
+    last_number = models.PositiveIntegerField(default=0)
     accepted_post = models.ForeignKey(
         "forum.Post",
         verbose_name=_("akzeptierte Antwort"),
@@ -66,8 +69,21 @@ class Thread(models.Model):
     )
     summary_at = models.DateTimeField(null=True, blank=True)
     is_locked = models.BooleanField(_("geschlossen"), default=False)
-    is_pinned = models.BooleanField(_("angeheftet"), default=False)
+    # Pinned at the top of its category; pinned site-wide also on the start page.
+    is_pinned = models.BooleanField(_("im Themenfeld angeheftet"), default=False)
+    is_pinned_globally = models.BooleanField(_("überall angeheftet"), default=False)
     is_hidden = models.BooleanField(_("ausgeblendet"), default=False)
+    # A new member's thread waiting for approval: only its author and the moderation see it.
+    is_held = models.BooleanField(_("wartet auf Freigabe"), default=False)
+    # Set when a moderator merged this thread into another: its URL redirects there.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("zusammengeführt mit"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     event_start = models.DateTimeField(_("Termin"), null=True, blank=True)
     event_place = models.CharField(_("Ort"), max_length=200, blank=True)
 
@@ -79,7 +95,8 @@ class Thread(models.Model):
         # database read the first page instead of sorting every visible thread.
         indexes = [
             models.Index(
-                fields=["-is_pinned", "-last_activity_at", "-id"], name="thread_list_order"
+                fields=["-is_pinned_globally", "-last_activity_at", "-id"],
+                name="thread_list_order_global",
             ),
             models.Index(
                 fields=["category", "-is_pinned", "-last_activity_at", "-id"],

@@ -103,10 +103,18 @@ def _attach(post: Post, actor: User, new: NewAttachment) -> Attachment:
     return attachment
 
 
-def _add_post(thread: Thread, author: User, body: str, client_token: uuid.UUID | None) -> Post:
-    """Append a post to a locked thread row (the caller holds select_for_update)."""
+def _add_post(
+    thread: Thread,
+    author: User,
+    body: str,
+    client_token: uuid.UUID | None,
+    *,
+    held: bool = False,
+) -> Post:
+    """Append a post to a locked thread row (the caller holds select_for_update). A held post
+    takes its number but does not count as activity until it is approved."""
     html, mentioned = render_post_body(body)
-    number = thread.post_count + 1
+    number = thread.last_number + 1
     post = Post.objects.create(
         thread=thread,
         number=number,
@@ -114,14 +122,20 @@ def _add_post(thread: Thread, author: User, body: str, client_token: uuid.UUID |
         body=body,
         body_html=html,
         client_token=client_token or uuid.uuid4(),
+        is_held=held,
     )
     _record_mentions(post, mentioned)
     post.mentioned_users = mentioned  # for the notifications the caller sends
+    thread.last_number = number
+    if held:
+        Thread.objects.filter(pk=thread.pk).update(last_number=number)
+        return post
     now = timezone.now()
     Thread.objects.filter(pk=thread.pk).update(
-        post_count=number, last_activity_at=now, last_poster=author
+        last_number=number, post_count=F("post_count") + 1, last_activity_at=now, last_poster=author
     )
-    thread.post_count, thread.last_activity_at, thread.last_poster = number, now, author
+    thread.post_count += 1
+    thread.last_activity_at, thread.last_poster = now, author
     return post
 
 

@@ -30,12 +30,12 @@ def kind_badge(thread):
 def unread_link(thread):
     """ "N ungelesen", leading to the first unread post, for people who read the thread before."""
     last_read = getattr(thread, "last_read", None)
-    if not last_read or last_read >= thread.post_count:
+    if not last_read or last_read >= thread.last_number:
         return ""
     return format_html(
         '<a class="badge badge--unread thread-row__unread" href="{}">{}</a>',
         thread_entry_url(thread),
-        _("%(n)s ungelesen") % {"n": thread.post_count - last_read},
+        _("%(n)s ungelesen") % {"n": thread.last_number - last_read},
     )
 
 
@@ -54,7 +54,7 @@ def thread_entry_url(thread):
     """Where a list row leads: the first unread post for people who read before."""
     url = thread.get_absolute_url()
     last_read = getattr(thread, "last_read", None)
-    if last_read and last_read < thread.post_count:
+    if last_read and last_read < thread.last_number:
         number = last_read + 1
         page = (number - 1) // POSTS_PER_PAGE + 1
         query = f"?seite={page}" if page > 1 else ""

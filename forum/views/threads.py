@@ -505,9 +505,11 @@ def thread_new_posts(request, pk: int):
     permissions like the thread page."""
     thread = _get_thread(request, pk)
     after = request.GET.get("nach", "")
-    after = int(after) if after.isdigit() else thread.post_count
+    after = int(after) if after.isdigit() else thread.last_number
     if request.GET.get("format") == "anzahl":
-        return JsonResponse({"count": max(thread.post_count - after, 0), "last": thread.post_count})
+        return JsonResponse(
+            {"count": max(thread.last_number - after, 0), "last": thread.last_number}
+        )
     posts = selectors.posts_after(thread, request.user, after)
     is_mod = is_moderator(request.user)
     fragments.attach_content_html(posts, show_hidden=is_mod)
