@@ -173,6 +173,7 @@ else:
 
 # --- Posting limits (moderators are exempt) ---------------------------------------------------
 FORUM_POSTS_PER_MINUTE = env.int("FORUM_POSTS_PER_MINUTE", default=5)
+FORUM_HOLD_FIRST_POSTS = env.int("FORUM_HOLD_FIRST_POSTS", default=0)
 FORUM_THREADS_PER_HOUR = env.int("FORUM_THREADS_PER_HOUR", default=10)
 
 # --- Background tasks (the queue lives in the database, never in Redis) ----------------------

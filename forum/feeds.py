@@ -81,7 +81,12 @@ def public_threads() -> QuerySet[Thread]:
         .annotate(
             first_post=FilteredRelation(
                 "posts",
-                condition=Q(posts__number=1, posts__is_deleted=False, posts__is_hidden=False),
+                condition=Q(
+                    posts__number=1,
+                    posts__is_deleted=False,
+                    posts__is_hidden=False,
+                    posts__is_held=False,
+                ),
             ),
             first_html=F("first_post__body_html"),
             first_edited_at=F("first_post__edited_at"),
@@ -263,7 +268,7 @@ class ThreadPostsFeed(Feed):
 
     def items(self, thread: Thread) -> list[Post]:
         posts = list(
-            thread.posts.filter(is_deleted=False, is_hidden=False)
+            thread.posts.filter(is_deleted=False, is_hidden=False, is_held=False)
             .select_related("author")
             .only(
                 "thread_id",

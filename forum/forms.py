@@ -249,6 +249,23 @@ class ReplyForm(AttachmentFieldsMixin, forms.Form):
 
 class PostEditForm(forms.Form):
     body = _body_field(_("Text"))
+    reason = forms.CharField(
+        label=_("Begründung der Änderung (geht an die Person, die den Beitrag geschrieben hat)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, needs_reason: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs_reason:
+            self.fields["reason"].required = True
+            self.fields["reason"].error_messages["required"] = _(
+                "Bitte begründen Sie die Änderung; die Person, die den Beitrag geschrieben hat, "
+                "erhält die Begründung."
+            )
+        else:
+            del self.fields["reason"]
 
 
 class SummaryForm(forms.Form):
@@ -267,10 +284,24 @@ class ThreadEditForm(forms.Form):
     title = forms.CharField(label=_("Titel"), max_length=200)
     kind = forms.ChoiceField(label=_("Art des Beitrags"), widget=forms.RadioSelect)
     tags = TagsField()
+    reason = forms.CharField(
+        label=_("Begründung der Änderung (geht an die Person, die das Thema begonnen hat)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
-    def __init__(self, *args, kinds, **kwargs):
+    def __init__(self, *args, kinds, needs_reason: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds
+        if needs_reason:
+            self.fields["reason"].required = True
+            self.fields["reason"].error_messages["required"] = _(
+                "Bitte begründen Sie die Änderung; die Person, die das Thema begonnen hat, "
+                "erhält die Begründung."
+            )
+        else:
+            del self.fields["reason"]
 
 
 class SearchForm(forms.Form):
@@ -416,4 +447,69 @@ class ModerationReasonForm(forms.Form):
         error_messages={
             "required": _("Bitte geben Sie eine Begründung an; die betroffene Person erhält sie.")
         },
+    )
+
+
+class MergeForm(forms.Form):
+    ziel = forms.CharField(
+        label=_("Ziel-Thema"),
+        max_length=300,
+        help_text=_("Die Nummer des Themas oder seine Adresse, z. B. 1234 oder /t/1234/…"),
+        error_messages={"required": _("Bitte geben Sie das Thema an, in das es aufgehen soll.")},
+    )
+    reason = ModerationReasonForm.base_fields["reason"]
+
+    def clean_ziel(self) -> int:
+        import re
+
+        value = self.cleaned_data["ziel"].strip()
+        match = re.search(r"(?:/t/)?(\d+)", value)
+        if match is None:
+            raise forms.ValidationError(
+                _("Bitte geben Sie die Nummer des Themas oder seine Adresse an.")
+            )
+        return int(match.group(1))
+
+
+class SplitForm(forms.Form):
+    numbers = forms.TypedMultipleChoiceField(
+        label=_("Beiträge, die in das neue Thema gehen"),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Bitte wählen Sie mindestens einen Beitrag.")},
+    )
+    title = forms.CharField(
+        label=_("Titel des neuen Themas"),
+        max_length=200,
+        error_messages={"required": _("Bitte geben Sie dem neuen Thema einen Titel.")},
+    )
+    category = forms.ChoiceField(label=_("Themenfeld"))
+    kind = forms.ChoiceField(label=_("Art"), choices=Thread.Kind.choices, widget=forms.RadioSelect)
+    reason = ModerationReasonForm.base_fields["reason"]
+
+    def __init__(self, *args, posts, categories, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["numbers"].choices = [(p.number, str(p.number)) for p in posts]
+        self.fields["category"].choices = [(c.pk, c.name) for c in categories]
+
+
+class AppealForm(forms.Form):
+    text = forms.CharField(
+        label=_("Ihr Einspruch"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Erklären Sie, warum die Entscheidung aus Ihrer Sicht falsch ist. Die Moderation "
+            "prüft Ihren Einspruch und antwortet Ihnen."
+        ),
+        error_messages={"required": _("Bitte begründen Sie Ihren Einspruch.")},
+    )
+
+
+class AppealAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Antwort (geht an die Person, die Einspruch eingelegt hat)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Bitte schreiben Sie eine Antwort.")},
     )

@@ -35,6 +35,7 @@ def _fingerprint(post: Post, *, accepted: bool, show_hidden: bool) -> str:
         post.edit_count,
         post.is_deleted,
         post.is_hidden,
+        post.is_held,
         show_hidden,
         accepted,
         author.pk if author else "",

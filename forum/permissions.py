@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_act_as_member, is_moderator
+from accounts.permissions import can_act_as_member, check_not_suspended, is_moderator
 
 from .models import Category
 
@@ -63,11 +63,13 @@ def visible_threads(user, qs=None):
         return qs
     # A join on the category's visibility (not "category IN (subquery)") lets the database
     # walk the list-order index and stop after one page.
-    return qs.filter(category__visibility__in=levels, is_hidden=False)
+    return qs.filter(category__visibility__in=levels, is_hidden=False, is_held=False)
 
 
 def can_view_thread(user, thread) -> bool:
     if thread.is_hidden and not is_moderator(user):
+        return False
+    if thread.is_held and not (is_moderator(user) or _is_author(user, thread)):
         return False
     return can_view_category(user, thread.category)
 
@@ -96,6 +98,7 @@ def check_start_thread(user, category, kind: str | None = None) -> None:
     if not can_start_thread(user, category, kind):
         from .models import Thread
 
+        check_not_suspended(user)
         if kind == Thread.Kind.ANNOUNCEMENT:
             raise PermissionDenied(_("Ankündigungen schreibt die Moderation."))
         raise PermissionDenied(_("Nur bestätigte Mitglieder können Themen beginnen."))
@@ -116,6 +119,7 @@ def check_reply(user, thread) -> None:
             _("Dieses Thema ist geschlossen; Antworten sind nicht mehr möglich.")
         )
     if not (can_act_as_member(user) or is_moderator(user)):
+        check_not_suspended(user)
         raise PermissionDenied(_("Nur bestätigte Mitglieder können antworten."))
 
 
@@ -132,6 +136,7 @@ def can_edit_thread(user, thread) -> bool:
 def check_edit_thread(user, thread) -> None:
     check_view_thread(user, thread)
     if not can_edit_thread(user, thread):
+        check_not_suspended(user)
         raise PermissionDenied(
             _("Nur die Verfasserin oder der Verfasser und die Moderation können das Thema ändern.")
         )
@@ -148,6 +153,7 @@ def can_edit_post(user, post) -> bool:
 def check_edit_post(user, post) -> None:
     check_view_thread(user, post.thread)
     if not can_edit_post(user, post):
+        check_not_suspended(user)
         raise PermissionDenied(_("Sie können diesen Beitrag nicht bearbeiten."))
 
 
@@ -159,6 +165,7 @@ def can_delete_post(user, post) -> bool:
 def check_delete_post(user, post) -> None:
     check_view_thread(user, post.thread)
     if not can_delete_post(user, post):
+        check_not_suspended(user)
         raise PermissionDenied(_("Sie können diesen Beitrag nicht löschen."))
 
 
@@ -177,6 +184,7 @@ def can_accept_answer(user, thread) -> bool:
 def check_accept_answer(user, thread) -> None:
     check_view_thread(user, thread)
     if not can_accept_answer(user, thread):
+        check_not_suspended(user)
         raise PermissionDenied(
             _("Nur wer die Frage gestellt hat und die Moderation können eine Antwort akzeptieren.")
         )
@@ -200,6 +208,7 @@ def check_react(user, post) -> None:
     if post.author_id == getattr(user, "pk", None):
         raise PermissionDenied(_("Eigene Beiträge können Sie nicht als hilfreich markieren."))
     if not can_react(user, post):
+        check_not_suspended(user)
         raise PermissionDenied(
             _("Nur bestätigte Mitglieder können Beiträge als hilfreich markieren.")
         )

@@ -4,6 +4,7 @@ from . import feeds
 from .views import (
     collections,
     events,
+    figures,
     floor,
     home,
     mine,
@@ -65,6 +66,8 @@ urlpatterns = [
     path("beitrag/<int:pk>/melden/", moderation.report_post, name="post_report"),
     path("mod/", moderation.queue, name="mod_queue"),
     path("mod/log/", moderation.audit_log, name="mod_log"),
+    path("mod/figures/", figures.figures, name="mod_figures"),
+    path("mod/figures.csv", figures.figures_csv, name="mod_figures_csv"),
     path("mod/thema/<int:pk>/sammlung/", collections.thread_collect, name="mod_thread_collect"),
     path("collections/", collections.collection_list, name="collections"),
     path("collections/neu/", collections.collection_create, name="collection_create"),
@@ -85,7 +88,16 @@ urlpatterns = [
     ),
     path("collections/<slug:slug>/", collections.collection_detail, name="collection"),
     path("collections/<slug:slug>/stand/", collections.collection_status, name="collection_status"),
+    path(
+        "collections/<slug:slug>/folgen/", collections.collection_follow, name="collection_follow"
+    ),
     path("mod/thema/<int:pk>/", moderation.thread_moderate, name="mod_thread"),
+    path("mod/thema/<int:pk>/zusammenfuehren/", moderation.thread_merge, name="mod_thread_merge"),
+    path("mod/thema/<int:pk>/teilen/", moderation.thread_split, name="mod_thread_split"),
+    path("mod/beitrag/<int:pk>/freigeben/", moderation.post_approve, name="mod_post_approve"),
+    path("mod/beitrag/<int:pk>/ablehnen/", moderation.post_reject, name="mod_post_reject"),
+    path("mod/einspruch/<int:pk>/", moderation.appeal_answer, name="mod_appeal_answer"),
+    path("notifications/<int:pk>/einspruch/", moderation.appeal_create, name="appeal_create"),
     path("mod/beitrag/<int:pk>/ausblenden/", moderation.post_hide, name="mod_post_hide"),
     path("mod/beitrag/<int:pk>/einblenden/", moderation.post_unhide, name="mod_post_unhide"),
     path(

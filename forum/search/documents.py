@@ -74,7 +74,7 @@ def document_for(thread: Thread) -> SearchDocument:
 
 def _threads(ids: Iterable[int]):
     visible_posts = (
-        Post.objects.filter(is_deleted=False, is_hidden=False)
+        Post.objects.filter(is_deleted=False, is_hidden=False, is_held=False)
         .only("thread_id", "body_html")
         .order_by("number")
     )

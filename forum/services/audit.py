@@ -5,8 +5,49 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from forum.models import AuditEntry
+
+# German names of the recorded actions, for the log and the review queue.
+ACTION_LABELS = {
+    "appeal.answered": _("Einspruch beantwortet"),
+    "collection.created": _("Sammlung angelegt"),
+    "collection.entry_changed": _("Kapitel geändert"),
+    "collection.reordered": _("Kapitel umsortiert"),
+    "collection.status": _("Stand der Sammlung geändert"),
+    "collection.thread_added": _("Thema in Sammlung aufgenommen"),
+    "collection.thread_removed": _("Thema aus Sammlung entfernt"),
+    "invitation.created": _("Einladung verschickt"),
+    "member.suspended": _("Mitglied gesperrt"),
+    "member.unsuspended": _("Sperre aufgehoben"),
+    "membership.approved": _("Mitgliedschaft bestätigt"),
+    "membership.rejected": _("Mitgliedschaft abgelehnt"),
+    "membership.review_requested": _("Mitgliedschaft zur Prüfung"),
+    "moderator.created": _("Moderationsrolle vergeben"),
+    "post.approved": _("Beitrag freigegeben"),
+    "post.deleted": _("Beitrag gelöscht"),
+    "post.edited": _("Beitrag bearbeitet"),
+    "post.hidden": _("Beitrag ausgeblendet"),
+    "post.rejected": _("Beitrag abgelehnt"),
+    "post.restored": _("Beitrag wiederhergestellt"),
+    "post.unhidden": _("Beitrag wieder eingeblendet"),
+    "report.dismissed": _("Meldung zurückgewiesen"),
+    "terms.published": _("Nutzungsbedingungen veröffentlicht"),
+    "thread.changed": _("Thema geändert (Titel, Art, Schlagwörter)"),
+    "thread.locked": _("Thema geschlossen"),
+    "thread.merged": _("Themen zusammengeführt"),
+    "thread.moved": _("Thema verschoben"),
+    "thread.pinned": _("Thema im Themenfeld angeheftet"),
+    "thread.pinned_globally": _("Thema überall angeheftet"),
+    "thread.split": _("Beiträge abgetrennt"),
+    "thread.unlocked": _("Thema wieder geöffnet"),
+    "thread.unpinned": _("Thema losgelöst"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
 
 
 def audit_record(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from forum import permissions
 from forum.markdown import render_markdown
-from forum.models import Collection, CollectionEntry, Post, Thread
+from forum.models import Collection, CollectionEntry, CollectionFollow, Kind, Post, Thread
 from forum.services import notifications
 from forum.services.audit import audit_record
 from forum.services.moderation import check_moderate
@@ -77,7 +77,7 @@ def collection_add_thread(
         thread = Thread.objects.get(pk=thread.pk)  # the current accepted answer and state
         if collection.entries.filter(thread=thread).exists():
             raise ValidationError(_("Dieses Thema ist schon in der Sammlung."))
-        if thread.is_hidden:
+        if thread.is_hidden or thread.is_held:
             raise ValidationError(_("Ein ausgeblendetes Thema kann nicht in eine Sammlung."))
         last = collection.entries.aggregate(m=Max("position"))["m"] or 0
         entry = CollectionEntry.objects.create(
@@ -98,6 +98,7 @@ def collection_add_thread(
         )
         if collection.is_published:
             _notify_authors(collection, [entry], actor)
+            _notify_followers(collection, actor, thread=thread)
     return entry
 
 
@@ -114,7 +115,11 @@ def collection_entry_update(
         key_post = None
         if key_post_number:
             key_post = Post.objects.filter(
-                thread=entry.thread, number=key_post_number, is_deleted=False, is_hidden=False
+                thread=entry.thread,
+                number=key_post_number,
+                is_deleted=False,
+                is_hidden=False,
+                is_held=False,
             ).first()
             if key_post is None:
                 raise ValidationError(
@@ -191,17 +196,64 @@ def collection_set_status(actor: User, *, collection: Collection, status: str) -
         )
         if status == Collection.Status.PUBLISHED:
             _notify_authors(
-                collection, list(collection.entries.select_related("thread__author")), actor
+                collection,
+                list(collection.entries.select_related("thread__author", "thread__category")),
+                actor,
             )
+            _notify_followers(collection, actor)
     return collection
 
 
 def _notify_authors(collection: Collection, entries: list[CollectionEntry], actor: User) -> None:
-    for entry in entries:
-        if entry.author_notified:
-            continue
+    """Each author hears once that their thread is in the collection (one notice per thread:
+    the notice links to it). Marked in one update, not per chapter."""
+    pending = [entry for entry in entries if not entry.author_notified]
+    for entry in pending:
         notifications.on_collected(entry.thread, collection_title=collection.title, actor=actor)
-        CollectionEntry.objects.filter(pk=entry.pk).update(author_notified=True)
+    if pending:
+        CollectionEntry.objects.filter(pk__in=[e.pk for e in pending]).update(author_notified=True)
+
+
+def _notify_followers(collection: Collection, actor: User, *, thread: Thread | None = None) -> None:
+    """People following the collection hear of its publication or a new chapter, if they
+    may read it (a member-only collection is not announced to visitors' accounts)."""
+    followers = list(
+        User.objects.filter(
+            pk__in=CollectionFollow.objects.filter(collection=collection).values("user_id")
+        )
+    )
+    if collection.visibility == Collection.Visibility.PUBLIC:
+        readers = [u for u in followers if u.is_active]
+    else:
+        moderators = notifications._moderator_ids(u.pk for u in followers)
+        readers = [u for u in followers if u.is_approved_member or u.pk in moderators]
+    if readers:
+        notifications.notify(
+            readers,
+            kind=Kind.COLLECTION_UPDATE,
+            thread=thread,
+            actor=actor,
+            data={
+                "collection": collection.title,
+                "slug": collection.slug,
+                "event": "chapter" if thread is not None else "published",
+            },
+        )
+
+
+def collection_follow_toggle(actor: User, *, collection: Collection) -> bool:
+    """Follow a collection, or stop following it. Returns whether the person now follows."""
+    if not permissions.can_follow(actor):
+        raise PermissionDenied(_("Bitte melden Sie sich an, um einer Sammlung zu folgen."))
+    permissions.check_view_collection(actor, collection)
+    with transaction.atomic():
+        deleted, _details = CollectionFollow.objects.filter(
+            user=actor, collection=collection
+        ).delete()
+        if deleted:
+            return False
+        CollectionFollow.objects.get_or_create(user=actor, collection=collection)
+        return True
 
 
 def collection_for_reader(user, slug: str):

@@ -73,6 +73,8 @@ def _readers(users: list[User], thread: Thread | None) -> list[User]:
     moderators = _moderator_ids(u.pk for u in users)
     if thread.is_hidden or visibility == Category.Visibility.MODERATORS:
         return [u for u in users if u.pk in moderators]
+    if thread.is_held:  # waiting for approval: its author and the moderation
+        return [u for u in users if u.pk in moderators or u.pk == thread.author_id]
     if visibility == Category.Visibility.MEMBERS:
         return [u for u in users if u.is_approved_member or u.pk in moderators]
     return users
@@ -196,7 +198,7 @@ def describe(notification: Notification) -> str:
     from django.utils.translation import ngettext
 
     thread = notification.thread
-    title = thread.title if thread is not None else ""
+    title = thread.title if thread is not None else notification.data.get("title", "")
     actor = notification.actor.display_name if notification.actor else _("Jemand")
     n = notification.count
     kind = notification.kind
@@ -229,9 +231,16 @@ def describe(notification: Notification) -> str:
         return _("Für „%(title)s“ wurde ein Ergebnis festgehalten") % {"title": title}
     if kind == Kind.MEMBERSHIP:
         return _("Ihre Mitgliedschaft ist bestätigt: Sie können jetzt mitschreiben")
+    if kind == Kind.MODERATION and notification.data.get("target") == "account":
+        return _with_reason(_account_decision(notification.data), notification.reason)
     if kind == Kind.MODERATION and notification.data.get("target") == "thread":
         text = _("Ihr Thema „%(title)s“ wurde von der Moderation %(action)s.") % {
             "title": title,
+            "action": notification.data.get("action", ""),
+        }
+        return _with_reason(text, notification.reason)
+    if kind == Kind.MODERATION and notification.data.get("target") == "posts":
+        text = _("Ihre Beiträge wurden von der Moderation %(action)s.") % {
             "action": notification.data.get("action", ""),
         }
         return _with_reason(text, notification.reason)
@@ -247,12 +256,45 @@ def describe(notification: Notification) -> str:
             "outcome": notification.data.get("outcome", ""),
         }
         return _with_reason(text, notification.reason)
+    if kind == Kind.APPEAL:
+        text = _("Die Moderation hat Ihren Einspruch beantwortet (%(decision)s).") % {
+            "decision": notification.data.get("decision", "")
+        }
+        return _with_reason(text, notification.reason)
+    if kind == Kind.COLLECTION_UPDATE:
+        if notification.data.get("event") == "published":
+            return _("Die Sammlung „%(collection)s“ ist erschienen") % {
+                "collection": notification.data.get("collection", "")
+            }
+        return _("Neu in der Sammlung „%(collection)s“: „%(title)s“") % {
+            "collection": notification.data.get("collection", ""),
+            "title": title,
+        }
     if kind == Kind.COLLECTION:
         return _("Ihr Thema „%(title)s“ wurde in die Sammlung „%(collection)s“ aufgenommen") % {
             "title": title,
             "collection": notification.data.get("collection", ""),
         }
     return title
+
+
+def _account_decision(data: dict) -> str:
+    """A suspension or its lifting (forum/services/suspension.py), in the reader's language."""
+    from django.utils.dateparse import parse_datetime
+    from django.utils.translation import gettext as _
+
+    from accounts.permissions import suspension_end_text
+
+    if data.get("suspended") is False:
+        return _("Die Moderation hat die Sperre Ihres Kontos aufgehoben.")
+    if data.get("suspended"):
+        until = parse_datetime(data["until"]) if data.get("until") else None
+        if until is None:
+            return _("Die Moderation hat Ihr Konto unbefristet gesperrt.")
+        return _("Die Moderation hat Ihr Konto bis %(until)s gesperrt.") % {
+            "until": suspension_end_text(until)
+        }
+    return f"{data.get('action', '')}."
 
 
 def _with_reason(text: str, reason: str) -> str:
@@ -264,8 +306,17 @@ def _with_reason(text: str, reason: str) -> str:
 def link(notification: Notification) -> str:
     from django.urls import reverse
 
+    if notification.kind == Kind.COLLECTION_UPDATE and notification.data.get("slug"):
+        return reverse("forum:collection", kwargs={"slug": notification.data["slug"]})
+    if notification.kind == Kind.APPEAL:
+        return reverse("forum:notifications")
     if notification.thread_id is None:
-        return reverse("accounts:profile") if notification.kind == Kind.MEMBERSHIP else "/"
+        if notification.kind == Kind.MEMBERSHIP:
+            return reverse("accounts:profile_edit")
+        if notification.data.get("target") == "account":
+            # The centre shows the whole statement of reasons (and the way to appeal).
+            return reverse("forum:notifications")
+        return "/"
     url = reverse("forum:thread_short", kwargs={"pk": notification.thread_id})
     if notification.post_id and notification.post is not None:
         return f"{url}?beitrag={notification.post.number}"
@@ -454,9 +505,15 @@ def on_summary_added(thread: Thread, *, actor: User) -> None:
     notify(_users(ids - _muted_ids(thread)), kind=Kind.SUMMARY, thread=thread, actor=actor)
 
 
-def on_moderated(post: Post, *, actor: User, action: str, reason: str = "") -> None:
-    """A moderator changed someone's content: they hear what and why."""
+def on_moderated(
+    post: Post, *, actor: User, action: str, reason: str = "", audit: int | None = None
+) -> None:
+    """A moderator changed someone's content: they hear what and why (and may appeal the
+    decision recorded as audit entry ``audit``)."""
     if post.author is not None:
+        data = {"action": str(action)}
+        if audit:
+            data["audit"] = audit
         notify(
             [post.author],
             kind=Kind.MODERATION,
@@ -464,20 +521,25 @@ def on_moderated(post: Post, *, actor: User, action: str, reason: str = "") -> N
             post=post,
             actor=actor,
             reason=reason,
-            data={"action": str(action)},
+            data=data,
         )
 
 
-def on_thread_moderated(thread: Thread, *, actor: User, action: str, reason: str) -> None:
+def on_thread_moderated(
+    thread: Thread, *, actor: User, action: str, reason: str, audit: int | None = None
+) -> None:
     """A moderator locked, pinned or moved someone's thread: its author hears what and why."""
     if thread.author is not None:
+        data = {"action": action, "target": "thread"}
+        if audit:
+            data["audit"] = audit
         notify(
             [thread.author],
             kind=Kind.MODERATION,
             thread=thread,
             actor=actor,
             reason=reason,
-            data={"action": action, "target": "thread"},
+            data=data,
         )
 
 

@@ -167,6 +167,15 @@ def check_post_rate(actor: User, *, new_thread: bool = False) -> None:
             )
 
 
+def needs_approval(actor: User) -> bool:
+    """A new member's first FORUM_HOLD_FIRST_POSTS posts wait for a moderator (0: none do)."""
+    limit = settings.FORUM_HOLD_FIRST_POSTS
+    if limit <= 0 or is_moderator(actor):
+        return False
+    published = Post.objects.filter(author=actor, is_held=False, is_deleted=False)
+    return published.count() < limit
+
+
 def post_create(
     actor: User,
     *,
@@ -186,10 +195,13 @@ def post_create(
         with transaction.atomic():
             thread = Thread.objects.select_for_update().select_related("category").get(pk=thread.pk)
             permissions.check_reply(actor, thread)
-            post = _add_post(thread, actor, body, client_token)
+            held = needs_approval(actor)
+            post = _add_post(thread, actor, body, client_token, held=held)
             if attachment is not None:
                 _attach(post, actor, attachment)
             _auto_watch(actor, thread)
+            if held:
+                return post  # told and pushed when a moderator approves it
             notifications.on_post_created(post, mentioned=post.mentioned_users, is_first=False)
             send_event_on_commit(
                 thread_group(thread.pk),
@@ -205,12 +217,17 @@ def post_create(
     return post
 
 
-def post_edit(actor: User, *, post: Post, body: str) -> Post:
-    """Change a post's text; the previous text is kept as a revision."""
+def post_edit(actor: User, *, post: Post, body: str, reason: str = "") -> Post:
+    """Change a post's text; the previous text is kept as a revision. A moderator editing
+    someone else's post gives a reason, which its author receives."""
     body = _clean_body(body)
     with transaction.atomic():
         post = Post.objects.select_for_update().select_related("thread__category").get(pk=post.pk)
         permissions.check_edit_post(actor, post)
+        if actor.pk != post.author_id:
+            from forum.services.moderation import _reason
+
+            reason = _reason(reason)
         if body == post.body:
             return post
         PostRevision.objects.create(
@@ -228,8 +245,17 @@ def post_edit(actor: User, *, post: Post, body: str) -> Post:
             post, [u for u in mentioned if u.pk not in already and u.pk != post.author_id], actor
         )
         if actor.pk != post.author_id:
-            audit_record(actor, action="post.edited", target=post, reason="")
-            notifications.on_moderated(post, actor=actor, action=_("bearbeitet"))
+            entry = audit_record(
+                actor,
+                action="post.edited",
+                target=post,
+                old={"body": post.revisions.values_list("body", flat=True).first()},
+                new={"body": body},
+                reason=reason,
+            )
+            notifications.on_moderated(
+                post, actor=actor, action=_("bearbeitet"), reason=reason, audit=entry.pk
+            )
     return post
 
 

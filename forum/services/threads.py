@@ -18,7 +18,14 @@ from forum.models import Category, Kind, Post, ProjectProfile, Thread
 from forum.services import notifications
 from forum.services.audit import audit_record
 from forum.services.following import _auto_watch
-from forum.services.posts import NewAttachment, _add_post, _attach, _clean_body, check_post_rate
+from forum.services.posts import (
+    NewAttachment,
+    _add_post,
+    _attach,
+    _clean_body,
+    check_post_rate,
+    needs_approval,
+)
 from forum.services.tags import tags_get_or_create
 from forum.text import german_slug, normalise_tag
 
@@ -126,8 +133,10 @@ def thread_create(
         event_start, event_place = None, ""
     with transaction.atomic():
         permissions.check_start_thread(actor, category, kind)
+        held = needs_approval(actor)
         now = timezone.now()
         thread = Thread.objects.create(
+            is_held=held,
             category=category,
             kind=kind,
             title=title,
@@ -141,13 +150,14 @@ def thread_create(
         )
         if tags:
             thread.tags.set(tags_get_or_create(tags))
-        first = _add_post(thread, actor, body, client_token)
+        first = _add_post(thread, actor, body, client_token, held=held)
         if attachment is not None:
             _attach(first, actor, attachment)
         if kind == Thread.Kind.EXPERIENCE:
             _save_profile(thread, actor, profile)
         _auto_watch(actor, thread)
-        notifications.on_post_created(first, mentioned=first.mentioned_users, is_first=True)
+        if not held:  # a held thread is announced when a moderator approves it
+            notifications.on_post_created(first, mentioned=first.mentioned_users, is_first=True)
     return thread
 
 
@@ -159,13 +169,19 @@ def thread_update(
     tags: list[str],
     kind: str,
     profile: ProfileData | None = None,
+    reason: str = "",
 ) -> Thread:
-    """The author (or a moderator) changes title, tags and kind."""
+    """The author (or a moderator) changes title, tags and kind. A moderator changing someone
+    else's thread (retagging it, changing its kind) gives a reason, which its author receives."""
     title = _clean_title(title)
     tags = clean_tags(tags)
     with transaction.atomic():
         thread = Thread.objects.select_for_update().select_related("category").get(pk=thread.pk)
         permissions.check_edit_thread(actor, thread)
+        if actor.pk != thread.author_id:
+            from forum.services.moderation import _reason
+
+            reason = _reason(reason)
         if kind == Thread.Kind.ANNOUNCEMENT and thread.kind != kind:
             permissions.check_start_thread(actor, thread.category, kind)
         if kind == Thread.Kind.EXPERIENCE and profile is None and not hasattr(thread, "profile"):
@@ -180,13 +196,32 @@ def thread_update(
         thread.tags.set(tags_get_or_create(tags), clear=True)
         if kind == Thread.Kind.EXPERIENCE and profile is not None:
             _save_profile(thread, actor, profile)
-        if actor.pk != thread.author_id:
-            audit_record(
+        new = {"title": title, "kind": kind, "tags": sorted(tags)}
+        if actor.pk != thread.author_id and old != new:
+            entry = audit_record(
                 actor,
                 action="thread.changed",
                 target=thread,
+                target_label=f"„{title}“ (Thema {thread.pk})",
                 old=old,
-                new={"title": title, "kind": kind, "tags": sorted(tags)},
+                new=new,
+                reason=reason,
+            )
+            changed = [
+                label
+                for field, label in (
+                    ("title", _("Titel")),
+                    ("kind", _("Art")),
+                    ("tags", _("Schlagwörter")),
+                )
+                if old[field] != new[field]
+            ]
+            notifications.on_thread_moderated(
+                thread,
+                actor=actor,
+                action=_("geändert (%(fields)s)") % {"fields": ", ".join(str(c) for c in changed)},
+                reason=reason,
+                audit=entry.pk,
             )
     return thread
 

@@ -76,3 +76,11 @@ def public_category(category) -> bool:
 @register.filter
 def public_thread(thread) -> bool:
     return is_public_thread(thread)
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    """The German name of an audit log action (the code stays visible in the log)."""
+    from forum.services.audit import action_label
+
+    return action_label(action)

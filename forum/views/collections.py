@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.decorators import moderator_required
 from accounts.permissions import is_moderator, needs_mfa
 from forum import permissions, selectors
-from forum.models import Collection, CollectionEntry
+from forum.models import Collection, CollectionEntry, CollectionFollow
 from forum.services import collections as service
 
 
@@ -43,8 +44,28 @@ def collection_detail(request, slug: str):
             # The tools only where they work: moderators with two-factor authentication.
             "is_mod": is_moderator(request.user) and not needs_mfa(request.user),
             "statuses": Collection.Status.choices,
+            "following": request.user.is_authenticated
+            and CollectionFollow.objects.filter(user=request.user, collection=collection).exists(),
         },
     )
+
+
+@require_POST
+@login_required
+def collection_follow(request, slug: str):
+    collection = get_object_or_404(Collection, slug=slug)
+    permissions.check_view_collection(request.user, collection)
+    if service.collection_follow_toggle(request.user, collection=collection):
+        messages.success(
+            request,
+            _(
+                "Sie folgen dieser Sammlung und werden benachrichtigt, wenn sie erscheint oder "
+                "ein Kapitel hinzukommt."
+            ),
+        )
+    else:
+        messages.success(request, _("Sie folgen dieser Sammlung nicht mehr."))
+    return redirect(collection)
 
 
 def _errors(request, exc: ValidationError) -> None:

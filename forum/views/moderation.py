@@ -16,9 +16,16 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts import selectors as account_selectors
 from accounts.decorators import moderator_required
 from forum import permissions, selectors
-from forum.forms import ModerationReasonForm, ReportForm
-from forum.models import AuditEntry, CollectionEntry, Post, Report
-from forum.services import moderation
+from forum.forms import (
+    AppealAnswerForm,
+    AppealForm,
+    MergeForm,
+    ModerationReasonForm,
+    ReportForm,
+    SplitForm,
+)
+from forum.models import Appeal, AuditEntry, CollectionEntry, Notification, Post, Report, Thread
+from forum.services import moderation, notifications
 from forum.views.safety import next_url as _next
 
 LOG_PER_PAGE = 50
@@ -90,11 +97,23 @@ def queue(request):
     for item in items.values():
         item["history"] = history.get(item["post"].author_id)
     items = list(items.values())
+    held = list(
+        Post.objects.filter(is_held=True, is_deleted=False)
+        .select_related("thread__category", "author__organisation")
+        .order_by("created_at")[:QUEUE_REPORTS]
+    )
+    appeals = list(
+        Appeal.objects.filter(status=Appeal.Status.OPEN)
+        .select_related("entry", "appellant__organisation")
+        .order_by("created_at")[:QUEUE_REPORTS]
+    )
     return render(
         request,
         "forum/mod_queue.html",
         {
             "items": items,
+            "held": held,
+            "appeals": appeals,
             "pending_members": account_selectors.pending_members().count(),
             "overdue_entries": CollectionEntry.objects.filter(review_by__lt=timezone.localdate())
             .select_related("collection", "thread")
@@ -228,3 +247,183 @@ def thread_moderate(request, pk: int):
                 ),
             )
     return redirect(f"/t/{thread.pk}/")
+
+
+# --- Posts held for approval ------------------------------------------------------------------
+
+
+@require_POST
+@moderator_required
+def post_approve(request, pk: int):
+    moderation.post_approve(request.user, post=_post(pk))
+    messages.success(request, _("Der Beitrag ist freigegeben und für alle sichtbar."))
+    return redirect(_next(request, "forum:mod_queue"))
+
+
+@require_POST
+@moderator_required
+def post_reject(request, pk: int):
+    return _act(
+        request,
+        pk,
+        moderation.post_reject,
+        _("Der Beitrag ist abgelehnt; die Person wurde mit Ihrer Begründung benachrichtigt."),
+    )
+
+
+# --- Merging and splitting --------------------------------------------------------------------
+
+
+def _mod_thread(pk: int) -> Thread:
+    thread = Thread.objects.select_related("category", "author").filter(pk=pk).first()
+    if thread is None or thread.merged_into_id:
+        raise Http404
+    return thread
+
+
+@moderator_required
+def thread_merge(request, pk: int):
+    """Merge this thread into another one (its posts go to the end of the other)."""
+    thread = _mod_thread(pk)
+    form = MergeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        target = Thread.objects.filter(pk=form.cleaned_data["ziel"]).first()
+        try:
+            if target is None:
+                raise ValidationError({"ziel": _("Ein Thema mit dieser Nummer gibt es nicht.")})
+            moderation.thread_merge(
+                request.user, thread=thread, into=target, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc, {"into": "ziel"})
+        else:
+            messages.success(
+                request,
+                _(
+                    "Die Themen sind zusammengeführt. Die Beiträge stehen am Ende dieses Themas; "
+                    "alte Links führen hierher."
+                ),
+            )
+            return redirect(target)
+    return render(
+        request,
+        "forum/mod_merge.html",
+        {"thread": thread, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@moderator_required
+def thread_split(request, pk: int):
+    """Move chosen replies of this thread into a new thread."""
+    thread = _mod_thread(pk)
+    posts = list(
+        thread.posts.filter(number__gt=1).select_related("author__organisation").order_by("number")
+    )
+    categories = selectors.categories_for(request.user)
+    form = SplitForm(
+        request.POST or None,
+        posts=posts,
+        categories=categories,
+        initial={"category": thread.category_id, "kind": Thread.Kind.DISCUSSION},
+    )
+    if request.method == "POST" and form.is_valid():
+        category = categories.filter(pk=form.cleaned_data["category"]).first()
+        try:
+            new = moderation.thread_split(
+                request.user,
+                thread=thread,
+                numbers=form.cleaned_data["numbers"],
+                title=form.cleaned_data["title"],
+                category=category,
+                kind=form.cleaned_data["kind"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc, {})
+        else:
+            messages.success(
+                request,
+                _("Das neue Thema ist angelegt; alte Links zu den Beiträgen führen hierher."),
+            )
+            return redirect(new)
+    chosen = {str(n) for n in form["numbers"].value() or []}
+    return render(
+        request,
+        "forum/mod_split.html",
+        {"thread": thread, "form": form, "posts": posts, "chosen": chosen},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _form_errors(form, exc: ValidationError, rename: dict[str, str]) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            field = rename.get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+# --- Appeals ----------------------------------------------------------------------------------
+
+
+@login_required
+def appeal_create(request, pk: int):
+    """Answer a moderation decision from its notice (statement of reasons)."""
+    notification = (
+        Notification.objects.select_related("thread", "actor")
+        .filter(pk=pk, recipient=request.user)
+        .first()
+    )
+    if notification is None or not (notification.data or {}).get("audit"):
+        raise Http404
+    existing = Appeal.objects.filter(
+        entry_id=notification.data["audit"], appellant=request.user
+    ).first()
+    form = AppealForm(request.POST or None)
+    if request.method == "POST" and existing is None and form.is_valid():
+        try:
+            moderation.appeal_create(
+                request.user, notification=notification, text=form.cleaned_data["text"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc, {})
+        else:
+            messages.success(
+                request,
+                _("Ihr Einspruch ist eingegangen. Die Moderation prüft ihn und antwortet Ihnen."),
+            )
+            return redirect("forum:notifications")
+    return render(
+        request,
+        "forum/appeal_form.html",
+        {
+            "notification": notification,
+            "text": notifications.describe(notification),
+            "form": form,
+            "existing": existing,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@moderator_required
+def appeal_answer(request, pk: int):
+    appeal = Appeal.objects.filter(pk=pk).first()
+    if appeal is None:
+        raise Http404
+    form = AppealAnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["answer"][0])
+    else:
+        try:
+            moderation.appeal_answer(
+                request.user, appeal=appeal, answer=form.cleaned_data["answer"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Ihre Antwort ist verschickt."))
+    return redirect(_next(request, "forum:mod_queue"))

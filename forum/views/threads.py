@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.permissions import is_moderator
+from accounts.permissions import is_moderator, suspension_message
 from forum import fragments, permissions, selectors
 from forum.forms import (
     PostEditForm,
@@ -28,7 +28,7 @@ from forum.markdown import render_markdown
 from forum.models import Collection, Level, Post, Thread
 from forum.search import similar_threads
 from forum.selectors import ThreadFilters
-from forum.services import following, notifications, posts, threads
+from forum.services import following, moderation, notifications, posts, threads
 
 
 def _kinds_for(user):
@@ -50,12 +50,34 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+class _Merged(Http404):
+    """The thread was merged into another: its addresses lead there."""
+
+    def __init__(self, thread: Thread) -> None:
+        self.thread = thread
+
+
 def _get_thread(request, pk: int) -> Thread:
     thread = selectors.thread_for_page(pk)
     if thread is None:
         raise Http404
+    if thread.merged_into_id:
+        raise _Merged(thread)
     permissions.check_view_thread(request.user, thread)
     return thread
+
+
+def _merged_redirect(merged: Thread, number: str = ""):
+    """To the thread it was merged into; old post numbers map to the posts' new ones (a
+    browser keeps a #post-N fragment across the redirect, so the new page maps those too)."""
+    if number.isdigit():
+        url = moderation.moved_post_url(merged.pk, int(number))
+        if url:
+            return redirect(url)
+    target = Thread.objects.filter(pk=merged.merged_into_id).first()
+    if target is None:
+        raise Http404
+    return redirect(f"{target.get_absolute_url()}?aus={merged.pk}", permanent=True)
 
 
 def _get_post(request, pk: int) -> Post:
@@ -69,9 +91,16 @@ def _get_post(request, pk: int) -> Post:
 def thread_redirect(request, pk: int):
     """/t/<pk>/ → the thread; with ?beitrag=N to the page and anchor of post N (links in
     notifications and e-mails, which know the number but not the page)."""
-    thread = _get_thread(request, pk)
     number = request.GET.get("beitrag", "")
-    if number.isdigit() and 0 < int(number) <= thread.post_count:
+    try:
+        thread = _get_thread(request, pk)
+    except _Merged as merged:
+        return _merged_redirect(merged.thread, number)
+    if number.isdigit() and 0 < int(number) <= thread.last_number:
+        if thread.last_number != thread.post_count:  # posts may have been split off
+            url = moderation.moved_post_url(thread.pk, int(number))
+            if url:
+                return redirect(url)
         page = (int(number) - 1) // selectors.POSTS_PER_PAGE + 1
         query = f"?seite={page}" if page > 1 else ""
         return redirect(f"{thread.get_absolute_url()}{query}#post-{number}")
@@ -79,7 +108,10 @@ def thread_redirect(request, pk: int):
 
 
 def thread_detail(request, pk: int, slug: str):
-    thread = _get_thread(request, pk)
+    try:
+        thread = _get_thread(request, pk)
+    except _Merged as merged:
+        return _merged_redirect(merged.thread)
     if slug != thread.slug:
         return redirect(thread, permanent=True)
     page = selectors.posts_page(thread, request.user, request.GET.get("seite"))
@@ -104,6 +136,18 @@ def thread_detail(request, pk: int, slug: str):
             # Reading the thread answers its notifications (all tabs' bells follow).
             notifications.notifications_mark_read(request.user, thread=thread)
     return _render_thread(request, thread, page, reply_form=reply_form, personal=personal)
+
+
+def _moved_map(request, thread: Thread) -> dict:
+    """Old #post-N anchors that now live elsewhere: posts split off from this thread, or (after
+    a redirect from a merged thread, ?aus=) that thread's posts. Read only when there are any."""
+    source = request.GET.get("aus", "")
+    if source.isdigit():
+        return {"always": True, "map": moderation.moved_posts_map(int(source))}
+    if thread.last_number != thread.post_count:
+        moved = moderation.moved_posts_map(thread.pk)
+        return {"always": False, "map": moved} if moved else {}
+    return {}
 
 
 def _render_thread(
@@ -131,6 +175,7 @@ def _render_thread(
             "is_mod": is_mod,
             "mod_categories": selectors.categories_for(request.user) if is_mod else (),
             "mod_collections": Collection.objects.order_by("title") if is_mod else (),
+            "moved": _moved_map(request, thread),
             "levels": Level.choices,
             "csrf_once": get_token(request) if request.user.is_authenticated else "",
         },
@@ -197,6 +242,8 @@ def thread_create(request):
             else:
                 messages.success(request, _("Ihr Thema ist veröffentlicht."))
                 return redirect(thread)
+    elif request.user.is_suspended:
+        messages.warning(request, suspension_message(request.user))
     elif not permissions.can_act_as_member_or_mod(request.user):
         messages.info(
             request, _("Sie können Themen beginnen, sobald Ihre Mitgliedschaft bestätigt ist.")
@@ -283,7 +330,12 @@ def thread_edit(request, pk: int):
         "kind": thread.kind,
         "tags": ", ".join(t.name for t in thread.tags.all()),
     }
-    form = ThreadEditForm(request.POST or None, kinds=kinds, initial=initial)
+    form = ThreadEditForm(
+        request.POST or None,
+        kinds=kinds,
+        initial=initial,
+        needs_reason=thread.author_id != request.user.pk,
+    )
     profile = getattr(thread, "profile", None)
     profile_initial = {}
     if profile is not None:
@@ -305,6 +357,7 @@ def thread_edit(request, pk: int):
                     tags=form.cleaned_data["tags"],
                     kind=form.cleaned_data["kind"],
                     profile=profile_form.to_data() if wants_profile else None,
+                    reason=form.cleaned_data.get("reason", ""),
                 )
             except ValidationError as exc:
                 _apply_errors(form, exc)
@@ -327,14 +380,22 @@ def thread_for_url(pk: int) -> Thread:
 def post_edit(request, pk: int):
     post = _get_post(request, pk)
     permissions.check_edit_post(request.user, post)
-    form = PostEditForm(request.POST or None, initial={"body": post.body})
+    needs_reason = post.author_id != request.user.pk
+    form = PostEditForm(
+        request.POST or None, initial={"body": post.body}, needs_reason=needs_reason
+    )
     preview = None
     if request.method == "POST":
         if "preview" in request.POST:
             preview = render_markdown(request.POST.get("body", ""))
         elif form.is_valid():
             try:
-                post = posts.post_edit(request.user, post=post, body=form.cleaned_data["body"])
+                post = posts.post_edit(
+                    request.user,
+                    post=post,
+                    body=form.cleaned_data["body"],
+                    reason=form.cleaned_data.get("reason", ""),
+                )
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:

@@ -281,3 +281,16 @@ document.addEventListener("click", function (event) {
   var button = event.target.closest ? event.target.closest("[data-print]") : null;
   if (button) window.print();
 });
+
+// Old links to posts that a moderator moved (split off or merged) lead to where they are now.
+(function () {
+  "use strict";
+  var data = document.getElementById("moved-posts");
+  var match = /^#post-(\d+)$/.exec(window.location.hash);
+  if (!data || !match) return;
+  var moved = JSON.parse(data.textContent);
+  var url = moved.map[match[1]];
+  if (url && (moved.always || !document.getElementById("post-" + match[1]))) {
+    window.location.replace(url);
+  }
+})();
