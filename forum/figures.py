@@ -9,8 +9,9 @@ page states them in German:
   first posts included) count for the author's current organisation, in the month written.
 - Accepted answers count for the current organisation of the accepted post's author, in the
   month the thread was solved (``Thread.solved_at``).
-- Deleted posts, hidden posts, hidden threads and everything in categories only the
-  moderation sees (the agency's internal notes) do not count.
+- Deleted posts, hidden posts, hidden threads, posts and threads still waiting for approval
+  (held) and everything in categories only the moderation sees (the agency's internal notes)
+  do not count. A thread merged into another is hidden: its posts count as answers there.
 
 Months are calendar months in the site's time zone (Europe/Berlin), not the database's UTC.
 The whole report is four aggregate queries, whatever the range or the number of organisations.
@@ -137,22 +138,26 @@ def figures_by_organisation_and_month(
 
     # order_by() everywhere: the models' default ordering would join the GROUP BY.
     threads = Thread.objects.filter(
-        created_at__gte=start, created_at__lt=end, is_hidden=False
+        created_at__gte=start, created_at__lt=end, is_hidden=False, is_held=False
     ).exclude(category__visibility=internal)
     accepted = Thread.objects.filter(
         solved_at__gte=start,
         solved_at__lt=end,
         is_hidden=False,
+        is_held=False,
         accepted_post__isnull=False,
         accepted_post__is_deleted=False,
         accepted_post__is_hidden=False,
+        accepted_post__is_held=False,
     ).exclude(category__visibility=internal)
     posts = Post.objects.filter(
         created_at__gte=start,
         created_at__lt=end,
         is_deleted=False,
         is_hidden=False,
+        is_held=False,
         thread__is_hidden=False,
+        thread__is_held=False,
     ).exclude(thread__category__visibility=internal)
     if organisation is not None:
         threads = threads.filter(organisation=organisation)

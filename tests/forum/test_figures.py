@@ -13,7 +13,7 @@ import pytest
 
 from accounts.models import Organisation, OrganisationDomain
 from forum.figures import figures_by_organisation_and_month
-from forum.models import Category, Post
+from forum.models import Category, Post, Thread
 from forum.services.moderation import post_hide
 from forum.services.posts import post_create, post_delete
 from forum.services.threads import ProfileData, answer_accept
@@ -190,6 +190,23 @@ class TestCounts:
         assert report.rows[-1].organisation_name == "Ohne Organisation"
         assert report.total.answers == 3
 
+    def test_posts_and_threads_waiting_for_approval_do_not_count(
+        self, activity, category, settings
+    ):
+        before = as_table(
+            figures_by_organisation_and_month(first_month=JANUARY, last_month=JANUARY)
+        )
+        settings.FORUM_HOLD_FIRST_POSTS = 5
+        newcomer = make_member(email="cara.lang@gelsenkirchen.de", handle="cara-lang")
+        question = Thread.objects.get(title="Wie finanzieren Sie Ankäufe?")
+        with at(berlin(1, 25)):
+            make_thread(newcomer, category=category, title="Eine Frage, die noch wartet")
+            post_create(newcomer, thread=question, body="Eine Antwort, die noch wartet.")
+        assert Thread.objects.filter(is_held=True).count() == 1
+        assert Post.objects.filter(is_held=True).count() == 2
+        after = figures_by_organisation_and_month(first_month=JANUARY, last_month=JANUARY)
+        assert as_table(after) == before
+
     def test_organisations_without_activity_are_left_out(self, activity):
         report = figures_by_organisation_and_month(first_month=JANUARY, last_month=FEBRUARY)
         names = {r.organisation_name for r in report.rows}
@@ -206,7 +223,7 @@ class TestPage:
         assert "Stadt Gelsenkirchen" in page and "Januar 2025" in page and "Gesamt" in page
         assert 'aria-current="page"' in page and "Kennzahlen" in page
         assert "/mod/figures.csv?von=2025-01&amp;bis=2025-02" in page
-        assert "ausgeblendete Beiträge" in page and "heute angehört" in page
+        assert "noch nicht freigegebene Beiträge" in page and "heute angehört" in page
         assert 'value="2025-01"' in page and 'value="2025-02"' in page
 
     def test_the_default_is_the_last_twelve_months(self, mod_client, activity):
