@@ -62,6 +62,11 @@ class UserAdmin(DjangoUserAdmin):
         "membership",
         "membership_note",
         "membership_changed_at",
+        # Suspensions are moderation decisions with a reason, an audit entry and a statement
+        # to the member: only /mod/members/<handle>/sperren/ changes them.
+        "suspended_at",
+        "suspended_until",
+        "suspension_reason",
         "last_login",
         "date_joined",
     )
@@ -79,6 +84,10 @@ class UserAdmin(DjangoUserAdmin):
                     "membership_changed_at",
                 )
             },
+        ),
+        (
+            _("Sperre"),
+            {"fields": ("suspended_at", "suspended_until", "suspension_reason")},
         ),
         (
             _("Rechte"),

@@ -8,4 +8,6 @@ def membership(request) -> dict:
     return {
         "is_moderator": is_moderator(user),
         "can_act_as_member": can_act_as_member(user),
+        # Suspended people see why and until when on every page (includes/suspension_banner).
+        "is_suspended": bool(user is not None and user.is_authenticated and user.is_suspended),
     }

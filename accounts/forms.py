@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -204,4 +207,74 @@ class TermsAcceptForm(forms.Form):
     accept = forms.BooleanField(
         label=_("Ich habe die Nutzungsbedingungen und die Netiquette gelesen und stimme zu."),
         error_messages={"required": _("Bitte bestätigen Sie Ihre Zustimmung.")},
+    )
+
+
+class SuspensionForm(forms.Form):
+    """How long a member is suspended, and why (the reason goes to the member)."""
+
+    DAYS = {"1": 1, "7": 7, "30": 30}
+    DATE = "datum"
+    INDEFINITE = "unbefristet"
+
+    duration = forms.ChoiceField(
+        label=_("Dauer der Sperre"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("1", _("1 Tag")),
+            ("7", _("7 Tage")),
+            ("30", _("30 Tage")),
+            (DATE, _("bis zu einem Datum")),
+            (INDEFINITE, _("unbefristet (bis die Moderation sie aufhebt)")),
+        ],
+        error_messages={"required": _("Bitte wählen Sie, wie lange die Sperre dauert.")},
+    )
+    until_date = forms.DateField(
+        label=_("Gesperrt bis einschließlich"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"],
+        help_text=_("Nur für „bis zu einem Datum“. Die Sperre endet am Ende dieses Tages."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Bitte geben Sie ein Datum an, z. B. 12.12.2026.")},
+    )
+    reason = forms.CharField(
+        label=_("Begründung (geht an die betroffene Person)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": _("Bitte geben Sie eine Begründung an; die betroffene Person erhält sie.")
+        },
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("duration") == self.DATE and not data.get("until_date"):
+            if "until_date" not in self.errors:
+                self.add_error(
+                    "until_date", _("Bitte wählen Sie das Datum, bis zu dem gesperrt wird.")
+                )
+        elif data.get("duration") == self.DATE and data["until_date"] < timezone.localdate():
+            self.add_error("until_date", _("Das Datum darf nicht in der Vergangenheit liegen."))
+        return data
+
+    def until(self) -> datetime | None:
+        """The end of the suspension: now plus the chosen days, the end of the chosen day in
+        the site's time zone, or None for a suspension without end."""
+        duration = self.cleaned_data["duration"]
+        if duration == self.INDEFINITE:
+            return None
+        if duration == self.DATE:
+            day_end = datetime.combine(self.cleaned_data["until_date"], time(23, 59))
+            return timezone.make_aware(day_end)
+        return timezone.now() + timedelta(days=self.DAYS[duration])
+
+
+class SuspensionLiftForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Begründung (geht an die betroffene Person)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": _("Bitte geben Sie eine Begründung an; die betroffene Person erhält sie.")
+        },
     )

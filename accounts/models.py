@@ -180,6 +180,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("Mitgliedschaft geändert"), null=True, blank=True
     )
 
+    # Suspension by the moderation (forum/services/suspension.py). It ends by itself when
+    # ``suspended_until`` passes; without an end it lasts until a moderator lifts it.
+    suspended_at = models.DateTimeField(_("gesperrt seit"), null=True, blank=True)
+    suspended_until = models.DateTimeField(
+        _("gesperrt bis"), null=True, blank=True, help_text=_("leer: unbefristet")
+    )
+    suspension_reason = models.TextField(_("Begründung der Sperre"), blank=True)
+
     is_active = models.BooleanField(_("aktiv"), default=True)
     is_staff = models.BooleanField(
         _("Betrieb"),
@@ -221,11 +229,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.display_name
 
     @property
+    def is_suspended(self) -> bool:
+        """Suspended right now: a suspension with an end date expires without anyone acting."""
+        return self.suspended_at is not None and (
+            self.suspended_until is None or self.suspended_until > timezone.now()
+        )
+
+    @property
     def is_approved_member(self) -> bool:
+        # A suspended member stays a member (organisation, membership) but may not act as one.
         return (
             self.is_active
             and self.membership == self.Membership.APPROVED
             and self.organisation_id is not None
+            and not self.is_suspended
         )
 
 

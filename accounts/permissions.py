@@ -27,8 +27,59 @@ def can_act_as_member(user) -> bool:
 
 def check_act_as_member(user) -> None:
     if not can_act_as_member(user):
+        check_not_suspended(user)
         raise PermissionDenied(
             _("Nur bestätigte Mitglieder können das tun. Ihre Mitgliedschaft wird noch geprüft.")
+        )
+
+
+def suspension_end_text(until) -> str:
+    """„12.12.2026, 15:30 Uhr“ in the site's time zone; used in messages and notifications."""
+    from django.utils import formats, timezone
+
+    local = timezone.localtime(until)
+    return _("%(date)s, %(time)s Uhr") % {
+        "date": formats.date_format(local, "SHORT_DATE_FORMAT"),
+        "time": formats.time_format(local, "H:i"),
+    }
+
+
+def suspension_message(user) -> str:
+    """Why a suspended person may not write: until when, and the moderation's reason."""
+    if user.suspended_until is None:
+        text = _("Ihr Konto ist unbefristet gesperrt.")
+    else:
+        text = _("Ihr Konto ist bis %(until)s gesperrt.") % {
+            "until": suspension_end_text(user.suspended_until)
+        }
+    if user.suspension_reason:
+        text = f"{text} {_('Begründung:')} {user.suspension_reason}"
+    return text
+
+
+def check_not_suspended(user) -> None:
+    """Refuse a suspended person with the statement of reasons (the forum's checks call this
+    before their own, more general refusal)."""
+    if user is not None and user.is_authenticated and user.is_suspended:
+        raise PermissionDenied(suspension_message(user))
+
+
+def can_suspend(actor, member) -> bool:
+    """Moderators suspend members; nobody suspends themselves, a moderator or an operator."""
+    return bool(
+        is_moderator(actor)
+        and member.pk != actor.pk
+        and not (member.is_staff or member.is_superuser or is_moderator(member))
+    )
+
+
+def check_suspend(actor, member) -> None:
+    """The target's side of ``can_suspend`` (the actor is checked as a moderator first)."""
+    if member.pk == actor.pk:
+        raise PermissionDenied(_("Sie können sich nicht selbst sperren."))
+    if member.is_staff or member.is_superuser or is_moderator(member):
+        raise PermissionDenied(
+            _("Moderatorinnen, Moderatoren und der Betrieb können nicht gesperrt werden.")
         )
 
 

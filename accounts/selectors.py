@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from .models import Invitation, Organisation, OrganisationDomain, TermsVersion, User
@@ -155,6 +155,22 @@ def member_profile(handle: str) -> User | None:
         .select_related("organisation")
         .prefetch_related("expertise")
         .first()
+    )
+
+
+def member_for_moderation(handle: str) -> User | None:
+    """The person a moderator acts on (deactivated accounts included: they can be seen)."""
+    return User.objects.filter(handle__iexact=handle).select_related("organisation").first()
+
+
+def suspended_members(limit: int = 100) -> list[User]:
+    """People suspended right now, the soonest to return first, those without end last."""
+    now = timezone.now()
+    return list(
+        User.objects.filter(suspended_at__isnull=False, is_active=True)
+        .filter(Q(suspended_until__isnull=True) | Q(suspended_until__gt=now))
+        .select_related("organisation")
+        .order_by(F("suspended_until").asc(nulls_last=True), "display_name")[:limit]
     )
 
 

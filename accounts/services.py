@@ -212,7 +212,12 @@ def invitation_create(
     check_invite(actor)
     email = email.strip().lower()
     existing = User.objects.filter(email__iexact=email).first()
-    if existing is not None and existing.is_approved_member:
+    # A suspended member is still a member: an invitation must not move them elsewhere.
+    if (
+        existing is not None
+        and existing.membership == User.Membership.APPROVED
+        and existing.organisation_id
+    ):
         raise ValidationError(
             _("Diese Adresse gehört bereits einem Mitglied von %(organisation)s.")
             % {"organisation": existing.organisation.name}

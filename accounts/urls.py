@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_suspension
 
 app_name = "accounts"
 
@@ -16,5 +16,11 @@ urlpatterns = [
     path("mod/members/", views.mod_members, name="mod_members"),
     path("mod/members/<int:pk>/approve/", views.mod_member_approve, name="mod_member_approve"),
     path("mod/members/<int:pk>/reject/", views.mod_member_reject, name="mod_member_reject"),
+    path("mod/members/<str:handle>/sperren/", views_suspension.suspend, name="mod_suspend"),
+    path(
+        "mod/members/<str:handle>/sperre-aufheben/",
+        views_suspension.unsuspend,
+        name="mod_unsuspend",
+    ),
     path("mod/invitations/", views.mod_invitations, name="mod_invitations"),
 ]

@@ -22,7 +22,12 @@ from .forms import (
     TermsAcceptForm,
 )
 from .models import User
-from .permissions import can_invite, can_see_member_directory, check_review_membership
+from .permissions import (
+    can_invite,
+    can_see_member_directory,
+    can_suspend,
+    check_review_membership,
+)
 
 INVITATION_SESSION_KEY = "accounts:invitation"
 
@@ -117,7 +122,11 @@ def member_profile(request, handle: str):
         raise Http404
     if member.handle != handle:
         return redirect(member, permanent=True)
-    return render(request, "accounts/profile.html", {"member": member})
+    return render(
+        request,
+        "accounts/profile.html",
+        {"member": member, "can_suspend": can_suspend(request.user, member)},
+    )
 
 
 @login_required
@@ -223,6 +232,7 @@ def _render_member_queue(request, *, member=None, approve_form=None, reject_form
         {
             "pending": pending,
             "rejected": selectors.recently_decided_members(),
+            "suspended": selectors.suspended_members(),
             "can_invite": can_invite(request.user),
         },
         status=400 if member is not None else 200,

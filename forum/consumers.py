@@ -18,10 +18,12 @@ def _may_read_thread(user, thread_id: int) -> bool:
 
 
 @database_sync_to_async
-def _still_allowed(user) -> bool:
+def _fresh_user(user):
+    """The person as the database knows them now (None when deactivated or deleted): the
+    scope's user was read at connect and misses a suspension since."""
     from accounts.models import User
 
-    return User.objects.filter(pk=user.pk, is_active=True).exists()
+    return User.objects.filter(pk=user.pk, is_active=True).first()
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -38,6 +40,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.thread_group = None
+        self.thread_id = None
         self.groups_joined = [user_group(user.pk)]
         await self.channel_layer.group_add(self.groups_joined[0], self.channel_name)
         await self.accept()
@@ -57,9 +60,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(thread_id, int) or isinstance(thread_id, bool):
             await self.send_json({"type": "error", "payload": {"reason": "invalid"}})
             return
-        if not await _still_allowed(self.user):
+        user = await _fresh_user(self.user)
+        if user is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.user = user
         if not await _may_read_thread(self.user, thread_id):
             # The same answer for "does not exist" and "not yours to read".
             await self.send_json({"type": "error", "payload": {"reason": "not-found"}})
@@ -67,7 +72,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.thread_group is not None:
             await self.channel_layer.group_discard(self.thread_group, self.channel_name)
             self.groups_joined.remove(self.thread_group)
-        self.thread_group = thread_group(thread_id)
+        self.thread_group, self.thread_id = thread_group(thread_id), thread_id
         self.groups_joined.append(self.thread_group)
         await self.channel_layer.group_add(self.thread_group, self.channel_name)
         await self.send_json({"type": "subscribed", "payload": {"thread": thread_id}})
@@ -77,13 +82,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if kind == "session.end":  # the person was deactivated
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        if kind == "session.recheck":  # suspended or lifted: still signed in, maybe less
+            user = await _fresh_user(self.user)
+            if user is None:
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+            self.user = user
+            if self.thread_id is not None:
+                await self._leave_unless_readable(self.thread_id)
+            return
         if kind == "thread.recheck":  # hidden or moved: may the reader still read it?
             thread_id = event["payload"]["thread"]
-            if self.thread_group == thread_group(thread_id) and not await _may_read_thread(
-                self.user, thread_id
-            ):
-                await self.channel_layer.group_discard(self.thread_group, self.channel_name)
-                self.groups_joined.remove(self.thread_group)
-                self.thread_group = None
+            if self.thread_group == thread_group(thread_id):
+                await self._leave_unless_readable(thread_id)
             return
         await self.send_json({"type": kind, "payload": event["payload"]})
+
+    async def _leave_unless_readable(self, thread_id: int) -> None:
+        if not await _may_read_thread(self.user, thread_id):
+            await self.channel_layer.group_discard(self.thread_group, self.channel_name)
+            self.groups_joined.remove(self.thread_group)
+            self.thread_group = self.thread_id = None

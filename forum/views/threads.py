@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.permissions import is_moderator, suspension_message
+from accounts.permissions import is_moderator
 from forum import fragments, permissions, selectors
 from forum.forms import (
     PostEditForm,
@@ -242,8 +242,10 @@ def thread_create(request):
             else:
                 messages.success(request, _("Ihr Thema ist veröffentlicht."))
                 return redirect(thread)
-    elif request.user.is_suspended:
-        messages.warning(request, suspension_message(request.user))
+    elif request.user.is_suspended:  # the banner above says until when and why
+        messages.warning(
+            request, _("Solange Ihr Konto gesperrt ist, können Sie keine Themen beginnen.")
+        )
     elif not permissions.can_act_as_member_or_mod(request.user):
         messages.info(
             request, _("Sie können Themen beginnen, sobald Ihre Mitgliedschaft bestätigt ist.")
