@@ -41,6 +41,8 @@ REPORT_OUTCOME = (
     f"Ihre Meldung zu einem Beitrag in „{TITLE}“ ist geprüft. Der Beitrag wurde ausgeblendet. "
     f"Begründung: {HIDE_REASON}"
 )
+APPEAL = "Der Hinweis auf das Büro war als Hilfe gemeint, nicht als Werbung."
+ANSWER = "Danke für Ihre Erklärung; der Beitrag ist inzwischen wieder sichtbar."
 HIDDEN_PLACEHOLDER = "Dieser Beitrag wurde von der Moderation ausgeblendet."
 
 
@@ -219,6 +221,42 @@ def test_report_hide_statement_of_reasons_audit_log_and_restore(
     assert_same_document(author)
     member.goto(thread_url)
     expect(member.locator(article).locator(".post__body")).to_contain_text("Schnell & Partner")
+
+    # --- The author appeals the hiding from its notice; the moderator answers in the queue.
+    author.goto("/notifications/")
+    notice = author.locator(".notification").filter(has_text=HIDDEN_STATEMENT)
+    with author.expect_navigation():
+        notice.get_by_role("link", name=re.compile("^Einspruch einlegen")).click()
+    expect(author.get_by_role("heading", level=1)).to_have_text("Einspruch einlegen")
+    expect(author.locator("blockquote")).to_contain_text(HIDE_REASON)
+    axe(author)
+    author.get_by_label("Ihr Einspruch").fill(APPEAL)
+    with author.expect_navigation():
+        author.get_by_role("button", name="Einspruch absenden").click()
+    success(author, "Ihr Einspruch ist eingegangen.")
+    moderator.goto("/mod/")
+    appeal = moderator.locator("li[id^=einspruch-]")
+    expect(appeal).to_contain_text(APPEAL)
+    expect(appeal).to_contain_text("Beitrag ausgeblendet")
+    appeal.get_by_label("Antwort (geht an die Person, die Einspruch eingelegt hat)").fill(ANSWER)
+    with moderator.expect_navigation():
+        appeal.get_by_role("button", name="Antwort senden").click()
+    success(moderator, "Ihre Antwort ist verschickt.")
+    expect(moderator.get_by_text("Keine offenen Einsprüche.")).to_be_visible()
+    expect(author.locator("#live-region")).to_contain_text(ANSWER)
+
+    # --- The merge and split forms pass axe too.
+    moderator.goto(f"/mod/thema/{thread.pk}/teilen/")
+    expect(moderator.get_by_role("heading", level=1)).to_have_text(
+        "Beiträge in ein neues Thema abtrennen"
+    )
+    axe(moderator)
+    moderator.goto(f"/mod/thema/{thread.pk}/zusammenfuehren/")
+    moderator.context.watch.expect_console_error("status of 400")  # the refused form
+    with moderator.expect_navigation():
+        moderator.get_by_role("button", name="Zusammenführen").click()
+    expect(moderator.get_by_text("Bitte geben Sie das Thema an")).to_be_visible()
+    axe(moderator)
 
     for page in (author, member, moderator):
         page.context.watch.assert_clean()
