@@ -240,3 +240,16 @@ def test_repeated_failed_logins_are_rate_limited_with_a_german_message(client, m
     html = response.content.decode()
     assert "_auth_user_id" not in client.session
     assert "Zu viele" in html
+
+
+@pytest.mark.django_db
+def test_signup_is_rate_limited_with_a_german_page(client, network, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "signup": "2/m/ip"}
+    for n in range(2):
+        signup(client, email=f"person{n}@bochum.de", handle=f"person-{n}")
+        client.logout()
+    response = signup(client, email="person9@bochum.de", handle="person-9")
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Zu viele Versuche" in page and "Bitte warten Sie einige Minuten" in page
+    assert not User.objects.filter(email="person9@bochum.de").exists()
