@@ -2,11 +2,13 @@ from .attachments import Attachment
 from .audit import AuditEntry
 from .categories import Category
 from .collections import Collection, CollectionEntry, CollectionFollow
+from .digests import PUBLIC_SECTIONS, DigestDelivery, DigestSubscription, Section
 from .following import Bookmark, CategoryFollow, Level, ReadState, TagFollow, ThreadFollow
 from .moderation import Appeal, Report
 from .notifications import (
     DEFAULT_CHANNELS,
     Channel,
+    EmailWindow,
     Kind,
     Notification,
     NotificationPreference,
@@ -19,6 +21,7 @@ from .threads import ProjectProfile, Thread
 __all__ = [
     "DEFAULT_CHANNELS",
     "POST_MAX_LENGTH",
+    "PUBLIC_SECTIONS",
     "AccessibilityFeedback",
     "Appeal",
     "Attachment",
@@ -30,6 +33,9 @@ __all__ = [
     "Collection",
     "CollectionEntry",
     "CollectionFollow",
+    "DigestDelivery",
+    "DigestSubscription",
+    "EmailWindow",
     "Kind",
     "Level",
     "Notification",
@@ -43,6 +49,7 @@ __all__ = [
     "ReadState",
     "Report",
     "SearchDocument",
+    "Section",
     "SitePage",
     "TagFollow",
     "Thread",

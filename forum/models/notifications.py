@@ -13,6 +13,7 @@ from .threads import Thread
 
 class Kind(models.TextChoices):
     REPLY = "reply", _("Antworten in beobachteten Themen")
+    ANSWER = "answer", _("Antworten auf Ihre Fragen")
     NEW_THREAD = "new_thread", _("Neue Themen in beobachteten Schlagwörtern und Themenfeldern")
     MENTION = "mention", _("Erwähnungen (@name)")
     QUOTE = "quote", _("Zitate Ihrer Beiträge")
@@ -39,6 +40,7 @@ class Channel(models.TextChoices):
 # or goes into the digest.
 DEFAULT_CHANNELS = {
     Kind.REPLY: Channel.SITE,
+    Kind.ANSWER: Channel.EMAIL,
     Kind.NEW_THREAD: Channel.DIGEST,
     Kind.MENTION: Channel.EMAIL,
     Kind.QUOTE: Channel.SITE,
@@ -53,7 +55,7 @@ DEFAULT_CHANNELS = {
     Kind.APPEAL: Channel.EMAIL,
 }
 # Kinds that gather into one unread row per thread ("5 neue Antworten in …").
-COALESCING = frozenset({Kind.REPLY, Kind.HELPFUL})
+COALESCING = frozenset({Kind.REPLY, Kind.ANSWER, Kind.HELPFUL})
 
 
 class Notification(models.Model):
@@ -121,3 +123,33 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.kind} → {self.channel}"
+
+
+class EmailWindow(models.Model):
+    """Instant e-mails to one person about one thread are gathered: the first event opens a
+    window, and everything until it closes goes out as one mail when it ends (at most one mail
+    per thread and window; forum/tasks.py)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    due_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("E-Mail-Fenster")
+        verbose_name_plural = _("E-Mail-Fenster")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "thread"],
+                condition=Q(sent_at__isnull=True),
+                name="email_window_open_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}/{self.thread_id} bis {self.due_at:%H:%M}"
