@@ -71,6 +71,17 @@ class UserAdmin(DjangoUserAdmin):
         "date_joined",
     )
     autocomplete_fields = ("suggested_organisation",)
+    # Roles are given by superusers only (create_moderator, or the admin as superuser): an
+    # operator who may change users must not be able to make anyone, themselves included,
+    # a moderator or superuser.
+    ROLE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += self.ROLE_FIELDS
+        return fields
+
     fieldsets = (
         (None, {"fields": ("email", "handle", "display_name", "password")}),
         (_("Profil"), {"fields": ("organisation", "job_title", "bio")}),
@@ -145,7 +156,9 @@ class TermsVersionAdmin(admin.ModelAdmin):
             return ("version", "title", "body", "summary_of_changes", "published_at")
         return self.readonly_fields
 
-    @admin.action(description=_("Veröffentlichen (alle müssen erneut zustimmen)"))
+    @admin.action(
+        description=_("Veröffentlichen (alle müssen erneut zustimmen)"), permissions=["change"]
+    )
     def publish(self, request, queryset):
         for terms in queryset:
             services.terms_publish(request.user, terms=terms)
