@@ -3,6 +3,7 @@ from django.urls import path
 from . import feeds
 from .views import (
     collections,
+    digests,
     events,
     figures,
     floor,
@@ -35,6 +36,11 @@ urlpatterns = [
         name="notification_preferences",
     ),
     path("notifications/seit/", notifications.catch_up, name="notifications_catch_up"),
+    path("digest/", digests.subscribe, name="digest"),
+    path("digest/bestaetigen/<str:token>/", digests.confirm, name="digest_confirm"),
+    path("digest/verwalten/<str:token>/", digests.manage, name="digest_manage"),
+    path("digest/abmelden/<str:token>/", digests.unsubscribe, name="digest_unsubscribe"),
+    path("mail/abmelden/<str:token>/", digests.notify_unsubscribe, name="notify_unsubscribe"),
     path("search/", search.search, name="search"),
     path("search/aehnlich/", search.similar, name="search_similar"),
     path("termine/", events.events, name="events"),
