@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -316,7 +316,7 @@ def digests_claim(*, now: datetime | None = None, chunk: int = 500) -> ClaimResu
     while True:
         with transaction.atomic():
             due = list(
-                DigestSubscription.objects.select_for_update(skip_locked=True)
+                DigestSubscription.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(confirmed_at__isnull=False, next_due_at__lte=now)
                 .select_related("user")
                 .order_by("next_due_at", "pk")[:chunk]
@@ -382,6 +382,10 @@ class Block:
     items: list[Item]
     unsubscribe_url: str = ""
 
+    @property
+    def section_label(self) -> str:
+        return str(Section(self.section).label)
+
 
 @dataclass
 class Digest:
@@ -437,7 +441,7 @@ class Content:
         self.threads = {t.pk: t for t in threads}
         self.tags = _tags_of(Thread, list(self.threads))
         # Replies written in the window, per thread (for "Antworten in Themen, denen Sie folgen").
-        self.new_replies = dict(
+        rows = (
             Post.objects.filter(
                 thread_id__in=[t.pk for t in threads if start <= t.last_activity_at < end],
                 number__gt=1,
@@ -448,9 +452,11 @@ class Content:
                 is_held=False,
             )
             .values("thread_id")
-            .annotate(n=Count("id"))
-            .values_list("thread_id", "n")
+            .annotate(n=Count("id"), first=Min("number"))
+            .values_list("thread_id", "n", "first")
         )
+        self.new_replies = {pk: n for pk, n, _first in rows}
+        self.first_new = {pk: first for pk, _n, first in rows}
         first_posts = Post.objects.filter(
             thread_id__in=list(self.threads), number=1, is_hidden=False, is_deleted=False
         ).values_list("thread_id", "body_html")
@@ -485,7 +491,7 @@ class Content:
                 or thread.pk in reader.followed_threads
             )
 
-        def add(section: str, title: str, threads: list[Thread], note=None) -> None:
+        def add(section: str, title: str, threads: list[Thread], note=None, anchor=None) -> None:
             if section not in chosen:
                 return
             items = []
@@ -497,7 +503,11 @@ class Content:
                     Item(
                         thread=thread,
                         excerpt=self.excerpts.get(thread.pk, ""),
-                        url=mailtokens.absolute(f"/t/{thread.pk}/"),
+                        url=mailtokens.absolute(
+                            f"/t/{thread.pk}/?beitrag={anchor(thread)}"
+                            if anchor
+                            else f"/t/{thread.pk}/"
+                        ),
                         note=note(thread) if note else "",
                     )
                 )
