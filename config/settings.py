@@ -183,6 +183,9 @@ TASKS = {
         "QUEUES": ["default", "email"],
     }
 }
+# Instant notification mails: at most one mail per person and thread in this many minutes; the
+# events in between are gathered into one mail sent when the window ends.
+FORUM_INSTANT_MAIL_WINDOW_MINUTES = env.int("FORUM_INSTANT_MAIL_WINDOW_MINUTES", default=15)
 
 # --- E-mail -----------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):

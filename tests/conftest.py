@@ -15,6 +15,59 @@ def _no_posting_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    """Background tasks (e-mails) run when enqueued, after commit; ``task_queue`` below gives
+    a test the real database queue instead."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "tests.task_backends.RunAtOnceBackend",
+            "QUEUES": ["default", "email"],
+        }
+    }
+
+
+@pytest.fixture
+def task_queue(settings, _tasks_run_at_once):
+    """The real queue (django-tasks-db) and a worker to drain it: ``task_queue.run()`` runs
+    every task that is due now, as ``manage.py db_worker`` would, and returns how many."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "email"]}
+    }
+    return TaskQueue()
+
+
+class TaskQueue:
+    worker_id = "test-worker"
+
+    def run(self) -> int:
+        from django.test import TestCase
+        from django_tasks_db.management.commands.db_worker import Worker
+        from django_tasks_db.models import DBTaskResult
+
+        worker = Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=self.worker_id,
+            excluded_queue_names=[],
+        )
+        ran = 0
+        # Claimed as the worker claims (status, start, worker id) without its loop, which
+        # would close the test's database connection between tasks. What a task schedules
+        # after its commit is run too (the test's transaction never commits).
+        while (result := DBTaskResult.objects.ready().first()) is not None:
+            result.claim(self.worker_id)
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                worker.run_task(result)
+            ran += 1
+            assert ran < 1000, "tasks keep enqueueing each other"
+        return ran
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Hashing strength is not under test; PBKDF2 would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -102,6 +102,13 @@ def _server_settings(mail_dir: Path) -> dict:
         "EMAIL_FILE_PATH": str(mail_dir),
         # Both processes must hash alike: users are created here and log in over there.
         "PASSWORD_HASHERS": FAST_PASSWORD_HASHERS,
+        # No worker runs beside the server: its tasks (e-mails) run when enqueued.
+        "TASKS": {
+            "default": {
+                "BACKEND": "tests.task_backends.RunAtOnceBackend",
+                "QUEUES": ["default", "email"],
+            }
+        },
     }
     # With Redis, keep this run's cache (rate limits, used TOTP codes) and channel groups
     # apart from a development server that may use the same Redis.
