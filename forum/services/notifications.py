@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from forum.emails import send_email_on_commit
+from forum.emails import enqueue_on_commit
 from forum.events import send_event, user_group
 from forum.models import (
     DEFAULT_CHANNELS,
     Category,
     CategoryFollow,
     Channel,
+    EmailWindow,
     Kind,
     Level,
     Notification,
@@ -179,14 +183,21 @@ def _after_commit(by_recipient: dict[int, Notification], users, channels) -> Non
             )
 
     transaction.on_commit(push, robust=True)
-    for user in users:
-        if channels[user.pk] == Channel.EMAIL and user.email:
-            notification = by_recipient[user.pk]
-            send_email_on_commit(
-                "notification",
-                [user.email],
-                {"user": user, "text": describe(notification), "url": link(notification)},
-            )
+    # Instant e-mails: one task per event; it decides, under the window's lock, whether the
+    # event goes out at once or waits for the thread's window to end (instant_mail_event).
+    mailed = [
+        by_recipient[user.pk].pk
+        for user in users
+        if channels[user.pk] == Channel.EMAIL and user.email and user.pk in by_recipient
+    ]
+    if mailed:
+        from forum.tasks import notification_mail
+
+        def enqueue() -> None:
+            for pk in mailed:
+                notification_mail.enqueue(pk)
+
+        transaction.on_commit(enqueue, robust=True)
 
 
 # --- Texts and links --------------------------------------------------------------------------
@@ -208,6 +219,17 @@ def describe(notification: Notification) -> str:
         return ngettext(
             "%(count)s neue Antwort in „%(title)s“",
             "%(count)s neue Antworten in „%(title)s“",
+            n,
+        ) % {"count": n, "title": title}
+    if kind == Kind.ANSWER:
+        if n == 1:
+            return _("%(actor)s hat Ihre Frage „%(title)s“ beantwortet") % {
+                "actor": actor,
+                "title": title,
+            }
+        return ngettext(
+            "%(count)s neue Antwort auf Ihre Frage „%(title)s“",
+            "%(count)s neue Antworten auf Ihre Frage „%(title)s“",
             n,
         ) % {"count": n, "title": title}
     if kind == Kind.NEW_THREAD:
@@ -386,6 +408,216 @@ def preferences_set(actor: User, *, channels: dict[str, str]) -> None:
             )
 
 
+# --- Instant e-mails -------------------------------------------------------------------------
+#
+# Kinds set to "e-mail at once" are mailed per person and thread in windows: the first event
+# goes out at once and opens a window (EmailWindow); whatever happens in that thread until the
+# window ends is gathered into one mail sent then (forum/tasks.py runs both steps). A row's
+# ``data["mailed"]`` holds how many of its events (``count``) were mailed already, so a task that
+# runs twice, or a window that closes while another opens, never mails an event twice.
+
+# Decisions about one's own content or account are transactional: their mails carry no
+# unsubscribe header (a mail gathering them with other kinds offers to stop the other kind).
+TRANSACTIONAL = frozenset({Kind.MODERATION, Kind.APPEAL})
+# Older unmailed events are stale (a worker was down for a day, or the kind was switched to
+# e-mail later): they stay in the notification centre and are not mailed.
+MAIL_MAX_AGE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class MailEvent:
+    kind: str
+    text: str
+    url: str  # absolute, to the exact post where there is one
+
+
+def mail_window() -> timedelta:
+    return timedelta(minutes=settings.FORUM_INSTANT_MAIL_WINDOW_MINUTES)
+
+
+def instant_mail_event(notification_id: int) -> str:
+    """One event (a notification written or gathered into) for someone who wants e-mail at
+    once. Without an open window for its thread, mail what is pending now and open one; with
+    one, leave it to the window's end. Idempotent; returns what it did."""
+    from forum.tasks import notification_window_close
+
+    now = timezone.now()
+    notification = (
+        Notification.objects.filter(pk=notification_id).select_related("recipient").first()
+    )
+    if notification is None:
+        return "gone"
+    recipient = notification.recipient
+    with transaction.atomic():
+        if notification.thread_id is None:
+            return _mail_pending(recipient, None, now=now, only=notification.pk)
+        window = (
+            EmailWindow.objects.select_for_update()
+            .filter(recipient=recipient, thread_id=notification.thread_id, sent_at__isnull=True)
+            .first()
+        )
+        if window is not None and window.due_at > now:
+            return "gathered"
+        if window is not None:
+            # Its end has passed but its task has not run yet (or was lost): what it gathered
+            # goes out now, in the mail that opens the next window.
+            window.sent_at = now
+            window.save(update_fields=["sent_at"])
+        try:
+            with transaction.atomic():
+                window = EmailWindow.objects.create(
+                    recipient=recipient,
+                    thread_id=notification.thread_id,
+                    opened_at=now,
+                    due_at=now + mail_window(),
+                )
+        except IntegrityError:
+            return "gathered"  # another worker opened the window a moment ago
+        outcome = _mail_pending(recipient, notification.thread_id, now=now)
+        window_id, due_at = window.pk, window.due_at
+        transaction.on_commit(
+            lambda: notification_window_close.using(run_after=due_at).enqueue(window_id),
+            robust=True,
+        )
+    return outcome
+
+
+def instant_mail_window_close(window_id: int) -> str:
+    """The window's end: mail what gathered in it as one message. Runs once per window, however
+    many workers try (the row is locked and marked sent in the same transaction)."""
+    from forum.tasks import notification_window_close
+
+    now = timezone.now()
+    with transaction.atomic():
+        window = (
+            EmailWindow.objects.select_for_update(of=("self",))
+            .filter(pk=window_id)
+            .select_related("recipient")
+            .first()
+        )
+        if window is None or window.sent_at is not None:
+            return "done"
+        if window.due_at > now:  # started early: wait for the end
+            due_at = window.due_at
+            transaction.on_commit(
+                lambda: notification_window_close.using(run_after=due_at).enqueue(window_id),
+                robust=True,
+            )
+            return "early"
+        window.sent_at = now
+        window.save(update_fields=["sent_at"])
+        return _mail_pending(window.recipient, window.thread_id, now=now)
+
+
+def _mail_pending(recipient: User, thread_id: int | None, *, now, only: int | None = None) -> str:
+    """Mail the recipient's unmailed events of one thread (or the one event ``only`` without a
+    thread) as one message after commit, and mark them mailed. Inside a transaction."""
+    rows = Notification.objects.select_for_update(of=("self",)).filter(
+        recipient=recipient, read_at__isnull=True, updated_at__gte=now - MAIL_MAX_AGE
+    )
+    rows = rows.filter(pk=only) if thread_id is None else rows.filter(thread_id=thread_id)
+    rows = [
+        row
+        for row in rows.select_related("thread__category", "post", "actor").order_by(
+            "updated_at", "pk"
+        )
+        if row.count > row.data.get("mailed", 0)
+    ]
+    if not rows:
+        return "nothing"
+    for row in rows:
+        Notification.objects.filter(pk=row.pk).update(data={**row.data, "mailed": row.count})
+    if not recipient.is_active or not recipient.email:
+        return "nothing"
+    wanted = {
+        kind for kind, channel in preferences_for(recipient).items() if channel == Channel.EMAIL
+    }
+    thread = rows[0].thread
+    readable = thread is None or bool(_readers([recipient], thread))
+    events = _mail_events(
+        [row for row in rows if row.kind in wanted and (readable or row.kind in TRANSACTIONAL)],
+        recipient,
+    )
+    if not events:
+        return "nothing"
+    enqueue_on_commit(_compose_mail(recipient, thread, events))
+    return "sent"
+
+
+def _mail_events(rows: list[Notification], recipient: User) -> list[MailEvent]:
+    """One line per event, each linking to its post, in the thread's order: a gathered row of
+    replies or answers becomes one line per new post (those another row names, such as a
+    mention, excepted). A post hidden or deleted meanwhile is left out."""
+    from django.utils import translation
+
+    from forum.mailtokens import absolute
+
+    def shown(row: Notification) -> bool:
+        post = row.post
+        if row.kind in TRANSACTIONAL or post is None:
+            return True
+        return not (post.is_hidden or post.is_deleted or post.is_held)
+
+    rows = [row for row in rows if shown(row)]
+    gathered = [r for r in rows if r.kind in (Kind.REPLY, Kind.ANSWER) and r.count > 1 and r.post]
+    single = [r for r in rows if r not in gathered]
+    named = {r.post_id for r in single if r.post_id}
+    for row in gathered:
+        new = max(row.count - row.data.get("mailed", 0), 1)
+        posts = (
+            Post.objects.filter(
+                thread_id=row.thread_id,
+                number__lte=row.post.number,
+                is_hidden=False,
+                is_held=False,
+                is_deleted=False,
+            )
+            .exclude(author_id=recipient.pk)
+            .exclude(pk__in=named)
+            .select_related("author")
+            .order_by("-number")[:new]
+        )
+        single += [
+            Notification(kind=row.kind, thread=row.thread, post=post, actor=post.author, count=1)
+            for post in posts
+        ]
+    single.sort(key=lambda n: n.post.number if n.post_id else 0)
+    events: list[MailEvent] = []
+    with translation.override("de"):
+        for notification in single:
+            events.append(
+                MailEvent(notification.kind, describe(notification), absolute(link(notification)))
+            )
+    return events
+
+
+def _compose_mail(recipient: User, thread: Thread | None, events: list[MailEvent]):
+    from collections import Counter
+
+    from django.urls import reverse
+
+    from forum import mailtokens
+    from forum.emails import compose
+
+    # One mail may gather several kinds; its unsubscribe link stops the most frequent one (the
+    # first on a tie). Transactional kinds cannot be unsubscribed from.
+    optional = Counter(e.kind for e in events if e.kind not in TRANSACTIONAL).most_common(1)
+    unsubscribe_kind = optional[0][0] if optional else None
+    unsubscribe_url = (
+        mailtokens.notify_unsubscribe_url(recipient, unsubscribe_kind) if unsubscribe_kind else ""
+    )
+    context = {
+        "user": recipient,
+        "thread": thread,
+        "events": events,
+        "unsubscribe_url": unsubscribe_url,
+        "unsubscribe_label": Kind(unsubscribe_kind).label if unsubscribe_kind else "",
+        "settings_url": mailtokens.absolute(reverse("forum:notification_preferences")),
+    }
+    headers = mailtokens.unsubscribe_headers(unsubscribe_url) if unsubscribe_url else {}
+    return compose("notification", [recipient.email], context, headers=headers)
+
+
 # --- Triggers (called by the forum's services inside their transactions) ---------------------
 
 
@@ -441,6 +673,15 @@ def on_post_created(post: Post, *, mentioned: list[User], is_first: bool) -> Non
     if is_first:
         _new_thread(thread, post, told)
         return
+    # The person who asked hears of every answer as such ("Antworten auf Ihre Fragen", by
+    # e-mail unless they choose otherwise), whether or not they still watch the thread.
+    if (
+        thread.kind == Thread.Kind.QUESTION
+        and thread.author_id is not None
+        and thread.author_id not in told
+    ):
+        notify(_users([thread.author_id]), kind=Kind.ANSWER, thread=thread, post=post, actor=author)
+        told.add(thread.author_id)
     watchers = ThreadFollow.objects.filter(thread=thread, level=Level.WATCHING).exclude(
         user_id__in=told
     )

@@ -26,7 +26,8 @@ JONAS = "jonas.becker@bochum.de"  # starts the thread and watches it
 SABINE = "sabine.hoffmann@krefeld.de"  # replies
 TITLE = "Spielplatzpatenschaften: Wer kümmert sich bei Ihnen um die Pflege?"
 MENTIONED = f"Sabine Hoffmann hat Sie in „{TITLE}“ erwähnt"
-REPLIED = f"Sabine Hoffmann hat in „{TITLE}“ geantwortet"
+# Jonas asked: a reply to his question reaches him as an answer.
+REPLIED = f"Sabine Hoffmann hat Ihre Frage „{TITLE}“ beantwortet"
 MENTION_BODY = "@jonas-becker in Krefeld pflegen Nachbarschaftsvereine drei Spielplätze mit."
 REPLY_BODY = "Nachtrag: Die Paten bekommen einmal im Jahr eine Schulung vom Grünflächenamt."
 POSTS_LOADED = "Neue Beiträge wurden unten eingefügt."

@@ -90,9 +90,14 @@ def _forum() -> SimpleNamespace:
         lea=lea,
         pending=pending,
         moderator=moderator,
-        # Anna starts the public and the members' threads, so she watches them.
-        public=make_thread(anna, category=public, title="Leerstand in der Innenstadt"),
-        other_public=make_thread(anna, category=public, title="Zwischennutzung im Quartier"),
+        # Anna starts the public and the members' threads, so she watches them (discussions:
+        # answers to a question of hers would be "answers", not replies).
+        public=make_thread(
+            anna, category=public, kind="discussion", title="Leerstand in der Innenstadt"
+        ),
+        other_public=make_thread(
+            anna, category=public, kind="discussion", title="Zwischennutzung im Quartier"
+        ),
         members=make_thread(anna, category=members, title="Interner Austausch"),
         staff=make_thread(moderator, category=staff, title="Moderationsabsprache"),
         hidden=hidden,

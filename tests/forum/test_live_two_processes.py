@@ -262,7 +262,9 @@ def test_a_reply_through_process_a_reaches_a_websocket_on_process_b(servers):
     jonas = make_member(email="jonas.becker@bochum.de", handle="jonas-becker")
     category = CategoryFactory(visibility=Category.Visibility.PUBLIC)
     # Anna started the thread, so she watches it.
-    thread = make_thread(anna, category=category, title="Leerstand in der Innenstadt")
+    thread = make_thread(
+        anna, category=category, kind="discussion", title="Leerstand in der Innenstadt"
+    )
 
     with connect(
         f"ws://127.0.0.1:{b.port}/ws/live/",

@@ -66,7 +66,9 @@ class TestWriter:
         assert inbox(pending) == []
 
     def test_replies_coalesce_into_one_unread_notification(self, member, ben, cara, public):
-        thread = make_thread(member, category=public, title="Viele Antworten erwartet")
+        thread = make_thread(
+            member, category=public, kind="discussion", title="Viele Antworten erwartet"
+        )
         for author in (ben, cara, ben, cara, ben):
             post_create(author, thread=thread, body="Noch eine Antwort dazu.")
         rows = [n for n in inbox(member) if n.kind == Kind.REPLY]
@@ -78,7 +80,9 @@ class TestWriter:
         assert len(rows) == 2 and rows[-1].count == 1 and rows[-1].read_at is None
 
     def test_off_means_off_and_email_means_a_mail(self, member, ben, public):
-        thread = make_thread(member, category=public, title="Einstellungen wirken")
+        thread = make_thread(
+            member, category=public, kind="discussion", title="Einstellungen wirken"
+        )
         NotificationPreference.objects.create(user=member, kind=Kind.REPLY, channel="off")
         post_create(ben, thread=thread, body="Antwort ohne Benachrichtigung.")
         assert inbox(member) == []
@@ -99,7 +103,7 @@ class TestWriter:
 @pytest.mark.django_db
 class TestTriggers:
     def test_reply_mention_and_quote_each_person_hears_once(self, member, ben, cara, public):
-        thread = make_thread(member, category=public, title="Wer hört was?")
+        thread = make_thread(member, category=public, kind="discussion", title="Wer hört was?")
         post_create(ben, thread=thread, body="Erste Antwort von Ben.")
         # Cara quotes Ben (the quote button writes "@ben-koch schrieb in #2:") and mentions Anna.
         post_create(
@@ -199,7 +203,9 @@ class TestViews:
         client.force_login(member)
         first = client.get("/notifications/seit/").json()
         assert first["unread"] == 0 and first["items"] == []
-        thread = make_thread(member, category=public, title="Aufholen nach Pause")
+        thread = make_thread(
+            member, category=public, kind="discussion", title="Aufholen nach Pause"
+        )
         post_create(ben, thread=thread, body="Während die Verbindung weg war.")
         post_create(ben, thread=thread, body="Und noch einmal.")
         later = client.get("/notifications/seit/", {"seit": first["cursor"]}).json()
