@@ -45,8 +45,8 @@ demo: migrate
 	$(BIN)/python manage.py load_demo
 
 run: $(VENV)/.installed node_modules/.installed compilemessages demo
-	@echo "Forum auf http://$(HOST):$(PORT)/ (HTTP und WebSockets, Strg+C beendet)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio --lifespan off --no-server-header
+	@echo "Forum auf http://$(HOST):$(PORT)/ (HTTP und WebSockets, dazu ein Task-Worker für E-Mails; Strg+C beendet beide)"
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
