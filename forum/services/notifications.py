@@ -437,8 +437,8 @@ def mail_window() -> timedelta:
 
 def instant_mail_event(notification_id: int) -> str:
     """One event (a notification written or gathered into) for someone who wants e-mail at
-    once. Without an open window for its thread, mail what is pending now and open one; with
-    one, leave it to the window's end. Idempotent; returns what it did."""
+    once. Without an open window for its thread, mail this event now and open one; with one,
+    leave it to the window's end. Idempotent; returns what it did."""
     from forum.tasks import notification_window_close
 
     now = timezone.now()
@@ -450,7 +450,7 @@ def instant_mail_event(notification_id: int) -> str:
     recipient = notification.recipient
     with transaction.atomic():
         if notification.thread_id is None:
-            return _mail_pending(recipient, None, now=now, only=notification.pk)
+            return _mail_pending(recipient, now=now, only=notification.pk)
         window = (
             EmailWindow.objects.select_for_update()
             .filter(recipient=recipient, thread_id=notification.thread_id, sent_at__isnull=True)
@@ -458,9 +458,10 @@ def instant_mail_event(notification_id: int) -> str:
         )
         if window is not None and window.due_at > now:
             return "gathered"
-        if window is not None:
+        overdue = window is not None
+        if overdue:
             # Its end has passed but its task has not run yet (or was lost): what it gathered
-            # goes out now, in the mail that opens the next window.
+            # goes out now, with this event, in the mail that opens the next window.
             window.sent_at = now
             window.save(update_fields=["sent_at"])
         try:
@@ -473,7 +474,10 @@ def instant_mail_event(notification_id: int) -> str:
                 )
         except IntegrityError:
             return "gathered"  # another worker opened the window a moment ago
-        outcome = _mail_pending(recipient, notification.thread_id, now=now)
+        if overdue:
+            outcome = _mail_pending(recipient, now=now, thread_id=notification.thread_id)
+        else:
+            outcome = _mail_pending(recipient, now=now, only=notification.pk, first=True)
         window_id, due_at = window.pk, window.due_at
         transaction.on_commit(
             lambda: notification_window_close.using(run_after=due_at).enqueue(window_id),
@@ -506,16 +510,24 @@ def instant_mail_window_close(window_id: int) -> str:
             return "early"
         window.sent_at = now
         window.save(update_fields=["sent_at"])
-        return _mail_pending(window.recipient, window.thread_id, now=now)
+        return _mail_pending(window.recipient, now=now, thread_id=window.thread_id)
 
 
-def _mail_pending(recipient: User, thread_id: int | None, *, now, only: int | None = None) -> str:
-    """Mail the recipient's unmailed events of one thread (or the one event ``only`` without a
-    thread) as one message after commit, and mark them mailed. Inside a transaction."""
+def _mail_pending(
+    recipient: User,
+    *,
+    now,
+    thread_id: int | None = None,
+    only: int | None = None,
+    first: bool = False,
+) -> str:
+    """Mail the recipient's unmailed events of one thread, or those of the notification
+    ``only`` (with ``first``: just its earliest unmailed one), as one message after commit, and
+    mark them mailed. Inside a transaction."""
     rows = Notification.objects.select_for_update(of=("self",)).filter(
         recipient=recipient, read_at__isnull=True, updated_at__gte=now - MAIL_MAX_AGE
     )
-    rows = rows.filter(pk=only) if thread_id is None else rows.filter(thread_id=thread_id)
+    rows = rows.filter(pk=only) if only is not None else rows.filter(thread_id=thread_id)
     rows = [
         row
         for row in rows.select_related("thread__category", "post", "actor").order_by(
@@ -526,7 +538,8 @@ def _mail_pending(recipient: User, thread_id: int | None, *, now, only: int | No
     if not rows:
         return "nothing"
     for row in rows:
-        Notification.objects.filter(pk=row.pk).update(data={**row.data, "mailed": row.count})
+        mailed = row.data.get("mailed", 0) + 1 if first else row.count
+        Notification.objects.filter(pk=row.pk).update(data={**row.data, "mailed": mailed})
     if not recipient.is_active or not recipient.email:
         return "nothing"
     wanted = {
@@ -537,6 +550,7 @@ def _mail_pending(recipient: User, thread_id: int | None, *, now, only: int | No
     events = _mail_events(
         [row for row in rows if row.kind in wanted and (readable or row.kind in TRANSACTIONAL)],
         recipient,
+        first=first,
     )
     if not events:
         return "nothing"
@@ -544,10 +558,13 @@ def _mail_pending(recipient: User, thread_id: int | None, *, now, only: int | No
     return "sent"
 
 
-def _mail_events(rows: list[Notification], recipient: User) -> list[MailEvent]:
+def _mail_events(
+    rows: list[Notification], recipient: User, *, first: bool = False
+) -> list[MailEvent]:
     """One line per event, each linking to its post, in the thread's order: a gathered row of
     replies or answers becomes one line per new post (those another row names, such as a
-    mention, excepted). A post hidden or deleted meanwhile is left out."""
+    mention, excepted), or with ``first`` only the earliest of them. A post hidden or deleted
+    meanwhile is left out."""
     from django.utils import translation
 
     from forum.mailtokens import absolute
@@ -577,6 +594,7 @@ def _mail_events(rows: list[Notification], recipient: User) -> list[MailEvent]:
             .select_related("author")
             .order_by("-number")[:new]
         )
+        posts = list(posts)[-1:] if first else list(posts)
         single += [
             Notification(kind=row.kind, thread=row.thread, post=post, actor=post.author, count=1)
             for post in posts
