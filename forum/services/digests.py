@@ -57,6 +57,7 @@ HELP_DAYS = 30
 EVENTS_AHEAD = timedelta(days=21)
 MAX_PER_SECTION = 15
 SEND_BATCH = 200
+MAX_ATTEMPTS = 5
 
 
 # --- Subscribing ------------------------------------------------------------------------------
@@ -836,8 +837,15 @@ def digests_send(delivery_ids: list[int], *, connection=None, now=None) -> SendR
                     message.send()
                 except Exception as exc:  # SMTP refused or the connection broke
                     log.warning("Digest %s nicht verschickt: %s", delivery.pk, exc)
+                    # Left pending, the next send_digests run tries again; after five
+                    # failures the delivery is given up.
+                    attempts = delivery.attempts + 1
                     DigestDelivery.objects.filter(pk=delivery.pk).update(
-                        attempts=delivery.attempts + 1, error=str(exc)[:500]
+                        attempts=attempts,
+                        error=str(exc)[:500],
+                        status=DigestDelivery.Status.FAILED
+                        if attempts >= MAX_ATTEMPTS
+                        else DigestDelivery.Status.PENDING,
                     )
                     result.failed += 1
                     continue
