@@ -9,6 +9,7 @@ import re
 import smtplib
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
@@ -28,6 +29,7 @@ from django_tasks_db.models import DBTaskResult
 from forum import tasks
 from forum.emails import compose, send_email_on_commit
 from forum.models import Category, EmailWindow, Kind, Level, Notification
+from forum.services import notifications
 from forum.services.following import follow_set
 from forum.services.moderation import post_hide
 from forum.services.notifications import instant_mail_event, instant_mail_window_close
@@ -443,12 +445,20 @@ def test_two_workers_never_send_the_same_window_twice(network, public):
     events = list(Notification.objects.filter(recipient=member).values_list("pk", flat=True))
     EmailWindow.objects.filter(pk=window.pk).update(due_at=timezone.now())
 
-    outcomes = _at_once(
-        lambda: instant_mail_window_close(window.pk),
-        lambda: instant_mail_window_close(window.pk),
-        lambda: instant_mail_event(events[0]),
-        lambda: instant_mail_event(events[1]),
-    )
+    # Whoever gets to write the mail lingers there, so that the others arrive meanwhile.
+    compose_mail = notifications._compose_mail
+
+    def slow_compose_mail(*args, **kwargs):
+        time.sleep(0.3)
+        return compose_mail(*args, **kwargs)
+
+    with mock.patch.object(notifications, "_compose_mail", slow_compose_mail):
+        outcomes = _at_once(
+            lambda: instant_mail_window_close(window.pk),
+            lambda: instant_mail_window_close(window.pk),
+            lambda: instant_mail_event(events[0]),
+            lambda: instant_mail_event(events[1]),
+        )
     assert outcomes.count("sent") == 1, outcomes
     assert len(mail.outbox) == 2
     assert mail.outbox[1].body.count("erwähnt") == 2
