@@ -10,7 +10,6 @@ only talks to the mail server and retries when that fails. No web request waits 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any, TypedDict
 
@@ -20,8 +19,6 @@ from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
-
-logger = logging.getLogger(__name__)
 
 
 class Message(TypedDict):
