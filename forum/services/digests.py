@@ -32,6 +32,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from forum import mailtokens
+from forum.emails import send_email_on_commit
 from forum.models import (
     PUBLIC_SECTIONS,
     Category,
@@ -210,25 +211,17 @@ def public_subscribe(email: str, *, sections: Iterable[str] | None = None) -> Di
                 subscription = DigestSubscription.objects.get(
                     user__isnull=True, email__iexact=email
                 )
-        transaction.on_commit(lambda: _send_confirmation(subscription.pk), robust=True)
+        # A confirmation is transactional: no unsubscribe header. Sent by the task queue.
+        send_email_on_commit(
+            "digest_confirm",
+            [subscription.address],
+            {
+                "confirm_url": mailtokens.confirm_url(subscription),
+                "confirmed": subscription.confirmed_at is not None,
+                "manage_url": mailtokens.digest_manage_url(subscription),
+            },
+        )
     return subscription
-
-
-def _send_confirmation(subscription_id: int) -> None:
-    subscription = DigestSubscription.objects.filter(pk=subscription_id).first()
-    if subscription is None:
-        return
-    context = {
-        "confirm_url": mailtokens.confirm_url(subscription),
-        "confirmed": subscription.confirmed_at is not None,
-        "manage_url": mailtokens.digest_manage_url(subscription),
-    }
-    _send(
-        "digest_confirm",
-        subscription.address,
-        context,
-        headers={},
-    )
 
 
 def public_confirm(subscription: DigestSubscription) -> DigestSubscription:
@@ -857,15 +850,3 @@ def digests_send(delivery_ids: list[int], *, connection=None, now=None) -> SendR
                 )
                 result.sent += 1
     return result
-
-
-def _send(name: str, to: str, context: dict, *, headers: dict) -> None:
-    context = {"site_url": settings.SITE_URL, "forum_name": settings.FORUM_NAME, **context}
-    with translation.override("de"):
-        subject = render_to_string(f"emails/{name}_subject.txt", context)
-        subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
-        text = render_to_string(f"emails/{name}.txt", context)
-        html = render_to_string(f"emails/{name}.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[to], headers=headers)
-    message.attach_alternative(html, "text/html")
-    message.send()

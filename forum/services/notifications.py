@@ -478,6 +478,11 @@ def instant_mail_event(notification_id: int) -> str:
             outcome = _mail_pending(recipient, now=now, thread_id=notification.thread_id)
         else:
             outcome = _mail_pending(recipient, now=now, only=notification.pk, first=True)
+            if outcome == "nothing":
+                # Nothing went out (on leave, or the kind is no longer mailed): no window
+                # holds back the next mail about this thread.
+                window.delete()
+                return outcome
         window_id, due_at = window.pk, window.due_at
         transaction.on_commit(
             lambda: notification_window_close.using(run_after=due_at).enqueue(window_id),
@@ -513,6 +518,14 @@ def instant_mail_window_close(window_id: int) -> str:
         return _mail_pending(window.recipient, now=now, thread_id=window.thread_id)
 
 
+def _on_leave(user: User) -> bool:
+    from forum.models import DigestSubscription
+
+    return DigestSubscription.objects.filter(
+        user=user, paused_until__gte=timezone.localdate()
+    ).exists()
+
+
 def _mail_pending(
     recipient: User,
     *,
@@ -545,6 +558,9 @@ def _mail_pending(
     wanted = {
         kind for kind, channel in preferences_for(recipient).items() if channel == Channel.EMAIL
     }
+    if _on_leave(recipient):
+        # "Pause while on leave" stops all optional mail; decisions about the person still go.
+        wanted &= TRANSACTIONAL
     thread = rows[0].thread
     readable = thread is None or bool(_readers([recipient], thread))
     events = _mail_events(

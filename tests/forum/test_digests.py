@@ -416,3 +416,22 @@ def test_two_concurrent_runs_send_each_digest_exactly_once(network, public):
     recipients = [m.to[0] for m in mail.outbox]
     assert sorted(recipients) == sorted(s.user.email for s in subs)
     assert DigestDelivery.objects.count() == 40
+
+
+@pytest.mark.django_db
+def test_pause_while_on_leave_stops_optional_mail_but_not_decisions(
+    member, ben, public, moderator, django_capture_on_commit_callbacks
+):
+    subscribe_member(ben, paused_until=timezone.localdate() + timedelta(days=10))
+    thread = make_thread(member, category=public, title="Eine Frage an Ben hier")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        post = post_create(member, thread=thread, body="@ben-koch, was meinen Sie?")
+    assert not [m for m in mail.outbox if ben.email in m.to]
+    own = post_create(ben, thread=thread, body="Ein Beitrag von Ben.")
+    from forum.services.moderation import post_hide
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_hide(moderator, post=own, reason="Bitte sachlich bleiben.")
+    assert [m for m in mail.outbox if ben.email in m.to]  # a decision about him still goes
+    assert post.pk
