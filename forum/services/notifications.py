@@ -449,7 +449,9 @@ def instant_mail_event(notification_id: int) -> str:
         return "gone"
     recipient = notification.recipient
     with transaction.atomic():
-        if notification.thread_id is None:
+        if notification.thread_id is None or notification.kind in TRANSACTIONAL:
+            # A decision about the person (statement of reasons, answer to an appeal) goes out
+            # at once, never held back in a thread's window.
             return _mail_pending(recipient, now=now, only=notification.pk)
         window = (
             EmailWindow.objects.select_for_update()

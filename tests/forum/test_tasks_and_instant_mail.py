@@ -145,6 +145,24 @@ class TestInstantMail:
         assert len(mail.outbox) == 3 and post_url(fourth) in links(mail.outbox[2])
         assert EmailWindow.objects.filter(recipient=member, thread=thread).count() == 2
 
+    def test_a_moderation_decision_is_mailed_at_once_despite_an_open_window(
+        self, task_queue, committed, member, ben, cara, public, moderator
+    ):
+        thread = make_thread(cara, category=public, kind="discussion", title="Zwischennutzung")
+        own = post_create(member, thread=thread, body="Mein Beitrag dazu.")
+        with committed():
+            post_create(ben, thread=thread, body="@jonas-becker, Frage?")
+        task_queue.run()
+        assert len(mail.outbox) == 1  # the mention opened a window for this thread
+        from forum.services.moderation import post_hide
+
+        with committed():
+            post_hide(moderator, post=own, reason="Bitte ohne Telefonnummern.")
+        task_queue.run()
+        assert len(mail.outbox) == 2
+        assert "Bitte ohne Telefonnummern." in mail.outbox[1].body
+        assert "List-Unsubscribe" not in mail.outbox[1].extra_headers
+
     def test_events_in_two_threads_make_separate_mails(
         self, task_queue, committed, member, ben, cara, public
     ):
