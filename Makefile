@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format messages compilemessages migrate demo chromium clean help bench-data bench bench-live
+.PHONY: run test lint format messages compilemessages migrate demo chromium clean help bench-data bench bench-live bench-digest
 
 help:
 	@echo "make run    – installieren, migrieren, Demo laden, Server auf http://$(HOST):$(PORT)"
@@ -91,3 +91,8 @@ bench-live: $(VENV)/.installed compilemessages
 	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench}" \
 	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/1}" \
 	$(BIN)/python -m bench.live
+
+# Digests: 10,000 subscribers on the benchmark data, claimed, built and sent by two worker
+# processes into a counting mail backend. Needs make bench-data with the same DATABASE_URL.
+bench-digest: $(VENV)/.installed compilemessages
+	$(BIN)/python -m bench.digest

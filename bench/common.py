@@ -2,7 +2,8 @@
 
 The benchmark never touches the developer's database: with SQLite it uses its own file
 ``var/bench.sqlite3``; with PostgreSQL (``DATABASE_URL`` set) it keeps host and credentials
-but always uses the database ``bench``.
+and uses the database ``bench``, or the one named in the URL if that name starts with
+``bench`` (``benchdigest``: a second benchmark database beside a running one).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ def bench_database_url() -> tuple[str, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql", "pgsql", "postgis"):
         raise SystemExit(f"Nur SQLite und PostgreSQL werden unterstützt, nicht {parts.scheme!r}.")
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB_NAME}")), "postgresql"
+    name = parts.path.lstrip("/")
+    if not name.startswith(BENCH_DB_NAME):
+        name = BENCH_DB_NAME
+    return urlunsplit(parts._replace(path=f"/{name}")), "postgresql"
 
 
 def use_bench_database() -> str:
