@@ -14,6 +14,7 @@ number of subscribers.
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -342,7 +343,16 @@ def digests_claim(*, now: datetime | None = None, chunk: int = 500) -> ClaimResu
                 subscription.window_start = end
                 subscription.next_due_at = next_slot(subscription, end)
             DigestDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-            DigestSubscription.objects.bulk_update(due, ["window_start", "next_due_at"])
+            # Few distinct schedules per chunk: one UPDATE per (window end, next slot).
+            groups: dict[tuple, list[int]] = defaultdict(list)
+            for subscription in due:
+                groups[(subscription.window_start, subscription.next_due_at)].append(
+                    subscription.pk
+                )
+            for (window_start, next_due_at), ids in groups.items():
+                DigestSubscription.objects.filter(pk__in=ids).update(
+                    window_start=window_start, next_due_at=next_due_at
+                )
             for delivery in deliveries:
                 if delivery.status == DigestDelivery.Status.SKIPPED:
                     result.skipped += 1
@@ -432,7 +442,10 @@ class Content:
             event_start__lt=now + EVENTS_AHEAD,
         )
         threads = list(visible.filter(window | solved | active | help_open | events))
+        for thread in threads:  # once per thread, not per mail (Django rebuilds the choices)
+            thread.kind_label = thread.get_kind_display()
         self.threads = {t.pk: t for t in threads}
+        self.ordered = sorted(threads, key=lambda t: t.last_activity_at, reverse=True)
         self.tags = _tags_of(Thread, list(self.threads))
         # Replies written in the window, per thread (for "Antworten in Themen, denen Sie folgen").
         rows = (
@@ -510,7 +523,7 @@ class Content:
             if items:
                 blocks.append(Block(section, title, items))
 
-        ordered = sorted(self.threads.values(), key=lambda t: t.last_activity_at, reverse=True)
+        ordered = self.ordered
         in_window = [t for t in ordered if start <= t.created_at < end]
         # Replies in followed threads first: they are addressed to this person.
         add(
@@ -625,6 +638,7 @@ def _tags_of(model, ids: list[int]) -> dict[int, set[int]]:
 
 def _excerpt(html: str) -> str:
     text = " ".join(plain_text(html or "").split())
+    text = re.sub(r"\s+([)\].,;:!?])", r"\1", text)  # "(Stichwort: Mietzuschuss )"
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rsplit(" ", 1)[0] + " …"
 
 
@@ -758,8 +772,12 @@ def _subject(digest: Digest) -> str:
 
 def render_digest(digest: Digest) -> EmailMultiAlternatives:
     subscription = digest.subscription
-    for block in digest.blocks:
-        block.unsubscribe_url = mailtokens.digest_unsubscribe_url(subscription, block.section)
+    # One unsubscribe link per section, under its last block (new and solved questions are
+    # two blocks of one section).
+    last = {block.section: index for index, block in enumerate(digest.blocks)}
+    for index, block in enumerate(digest.blocks):
+        if last[block.section] == index:
+            block.unsubscribe_url = mailtokens.digest_unsubscribe_url(subscription, block.section)
     unsubscribe = mailtokens.digest_unsubscribe_url(subscription)
     context = {
         "digest": digest,
@@ -809,6 +827,9 @@ def digests_send(delivery_ids: list[int], *, connection=None, now=None) -> SendR
     built = build_digests(deliveries, now=now)
     with connection:
         for delivery, digest in built:
+            # Rendered before the row is locked: on SQLite a transaction holds the write lock
+            # of the whole database, so only the check, the hand-over and the mark are inside.
+            message = render_digest(digest) if digest.count else None
             with transaction.atomic():
                 claimed = (
                     DigestDelivery.objects.select_for_update(skip_locked=True)
@@ -818,13 +839,12 @@ def digests_send(delivery_ids: list[int], *, connection=None, now=None) -> SendR
                 if not list(claimed):
                     result.skipped_locked += 1
                     continue
-                if digest.count == 0:
+                if message is None:
                     DigestDelivery.objects.filter(pk=delivery.pk).update(
                         status=DigestDelivery.Status.EMPTY
                     )
                     result.empty += 1
                     continue
-                message = render_digest(digest)
                 message.connection = connection
                 try:
                     message.send()
