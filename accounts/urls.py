@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_suspension
+from . import views, views_privacy, views_suspension
 
 app_name = "accounts"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("u/vorschlaege/", views.member_suggest, name="member_suggest"),
     path("u/<str:handle>/", views.member_profile, name="profile"),
     path("accounts/profile/", views.profile_edit, name="profile_edit"),
+    path("accounts/profile/daten/", views_privacy.privacy_export, name="privacy_export"),
     path("accounts/terms/", views.terms_public, name="terms"),
     path("accounts/invitation/<str:token>/", views.invitation_landing, name="invitation"),
     path("mod/members/", views.mod_members, name="mod_members"),
