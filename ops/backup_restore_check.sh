@@ -16,7 +16,15 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/backupcheck.XXXXXX")"
 KEEP="${BACKUPCHECK_KEEP:-0}"
-cleanup() { if [ "$KEEP" = 1 ]; then echo "Arbeitsordner bleibt: $WORK"; else rm -rf "$WORK"; fi; }
+DROP_DATABASE=""
+cleanup() {
+  if [ "$KEEP" = 1 ]; then echo "Arbeitsordner bleibt: $WORK"; return; fi
+  rm -rf "$WORK"
+  if [ -n "$DROP_DATABASE" ]; then
+    PGOPTIONS="-c client_min_messages=warning" psql --quiet --no-psqlrc --dbname=postgres \
+      -c "DROP DATABASE IF EXISTS \"$DROP_DATABASE\" WITH (FORCE)" || true
+  fi
+}
 trap cleanup EXIT
 
 # Isolation: everything the settings would otherwise take from var/ or the environment.
@@ -43,6 +51,7 @@ case "$FORUM_DB_ENGINE" in
       if [ -n "${!var}" ]; then export "${var?}"; else unset "$var"; fi
     done
     unset PGDATABASE
+    DROP_DATABASE="$FORUM_DB_NAME"
     ;;
 esac
 
@@ -57,7 +66,7 @@ wipe() {
   if [ "$FORUM_DB_ENGINE" = sqlite ]; then
     rm -f "$FORUM_DB_NAME" "$FORUM_DB_NAME-wal" "$FORUM_DB_NAME-shm"
   else
-    psql --quiet --no-psqlrc --dbname=postgres --set=ON_ERROR_STOP=1 \
+    PGOPTIONS="-c client_min_messages=warning" psql --quiet --no-psqlrc --dbname=postgres --set=ON_ERROR_STOP=1 \
       -c "DROP DATABASE IF EXISTS \"$FORUM_DB_NAME\" WITH (FORCE)" \
       -c "CREATE DATABASE \"$FORUM_DB_NAME\""
   fi
