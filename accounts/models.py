@@ -113,6 +113,11 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **extra)
 
 
+def new_pseudonym() -> str:
+    """A random, stable id for a person in the audit log; says nothing about who they are."""
+    return f"P-{secrets.token_hex(6).upper()}"
+
+
 def _unique_handle_from_token() -> str:
     # Only for accounts created outside signup (createsuperuser): never derived from the e-mail.
     return f"konto-{secrets.token_hex(4)}"
@@ -187,6 +192,38 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("gesperrt bis"), null=True, blank=True, help_text=_("leer: unbefristet")
     )
     suspension_reason = models.TextField(_("Begründung der Sperre"), blank=True)
+
+    # Staff turnover (accounts/services/turnover.py): a departed member stays named on their
+    # posts ("nicht mehr aktiv"); the successor takes over follows and open questions; the
+    # deputy also receives @mentions until ``deputy_until``.
+    departed_at = models.DateTimeField(_("ausgeschieden am"), null=True, blank=True)
+    successor = models.ForeignKey(
+        "self",
+        verbose_name=_("Nachfolge"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deputy = models.ForeignKey(
+        "self",
+        verbose_name=_("Vertretung"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deputy_for",
+    )
+    deputy_until = models.DateField(_("Vertretung bis"), null=True, blank=True)
+
+    # Privacy (accounts/services/erasure.py). The pseudonym identifies the person in the audit
+    # log; erasure keeps the row (authorship "ehemaliges Mitglied") and removes personal data.
+    pseudonym = models.CharField(
+        _("Pseudonym"), max_length=16, unique=True, default=new_pseudonym, editable=False
+    )
+    erased_at = models.DateTimeField(_("gelöscht am"), null=True, blank=True)
+    retention_warned_at = models.DateTimeField(
+        _("vor Löschung wegen Inaktivität gewarnt am"), null=True, blank=True
+    )
 
     is_active = models.BooleanField(_("aktiv"), default=True)
     is_staff = models.BooleanField(

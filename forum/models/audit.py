@@ -21,6 +21,9 @@ class AuditEntry(models.Model):
         related_name="+",
     )
     actor_label = models.CharField(_("Handelnde Person (Stand)"), max_length=200)
+    # The actor's pseudonym (User.pseudonym): survives the erasure of the account, which
+    # redacts name and e-mail in the labels and values.
+    actor_ref = models.CharField(_("Pseudonym der handelnden Person"), max_length=16, blank=True)
     action = models.CharField(_("Aktion"), max_length=64, db_index=True)
     target_type = models.CharField(_("Zieltyp"), max_length=64)
     target_id = models.CharField(_("Ziel-ID"), max_length=64, blank=True)
@@ -33,7 +36,10 @@ class AuditEntry(models.Model):
         verbose_name = _("Protokolleintrag")
         verbose_name_plural = _("Protokoll")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["actor_ref"], name="audit_actor_ref"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label}: {self.action}"

@@ -63,11 +63,13 @@ def audit_record(
     """Record ``action`` by ``actor`` (a user or None for the system) on ``target``."""
     if actor is not None and getattr(actor, "pk", None):
         actor_obj, actor_label = actor, f"{actor} (@{actor.handle})"
+        actor_ref = actor.pseudonym
     else:
-        actor_obj, actor_label = None, "System"
+        actor_obj, actor_label, actor_ref = None, "System", ""
     return AuditEntry.objects.create(
         actor=actor_obj,
         actor_label=actor_label[:200],
+        actor_ref=actor_ref,
         action=action,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
