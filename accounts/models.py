@@ -193,7 +193,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     suspension_reason = models.TextField(_("Begründung der Sperre"), blank=True)
 
-    # Staff turnover (accounts/services/turnover.py): a departed member stays named on their
+    # Staff turnover (accounts/turnover.py): a departed member stays named on their
     # posts ("nicht mehr aktiv"); the successor takes over follows and open questions; the
     # deputy also receives @mentions until ``deputy_until``.
     departed_at = models.DateTimeField(_("ausgeschieden am"), null=True, blank=True)
@@ -215,7 +215,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     deputy_until = models.DateField(_("Vertretung bis"), null=True, blank=True)
 
-    # Privacy (accounts/services/erasure.py). The pseudonym identifies the person in the audit
+    # Privacy (accounts/erasure.py). The pseudonym identifies the person in the audit
     # log; erasure keeps the row (authorship "ehemaliges Mitglied") and removes personal data.
     pseudonym = models.CharField(
         _("Pseudonym"), max_length=16, unique=True, default=new_pseudonym, editable=False
