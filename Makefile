@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format messages compilemessages migrate demo chromium clean help bench-data bench bench-live bench-digest
+.PHONY: run test test-prepare lint format messages compilemessages migrate demo chromium clean help bench-data bench bench-live bench-digest
 
 help:
 	@echo "make run    – installieren, migrieren, Demo laden, Server auf http://$(HOST):$(PORT)"
@@ -28,10 +28,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Translations are compiled with Babel, so GNU gettext is not needed to run the site.
-compilemessages: $(VENV)/.installed
-	$(BIN)/pybabel compile -d locale -D django
-	$(BIN)/pybabel compile -d locale-overrides -D django
+# Translations are compiled with Babel, so GNU gettext is not needed to run the site. A catalogue
+# is compiled only when its .po file changed, so two test runs side by side do not rewrite it.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po locale-overrides/*/LC_MESSAGES/django.po))
+
+compilemessages: $(MO_FILES)
+
+%.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
 
 # Extracting strings needs GNU gettext (apt-get install gettext); only developers need it.
 messages: $(VENV)/.installed
@@ -62,7 +66,10 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(VENV)/.installed-dev node_modules/.installed compilemessages chromium lint
+# Everything the tests need, without running them (.ci/run calls it before two test runs).
+test-prepare: $(VENV)/.installed-dev node_modules/.installed compilemessages chromium
+
+test: test-prepare lint
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || { echo "Fehlende Migrationen"; exit 1; }
 	$(BIN)/pytest tests --ignore=tests/browser -q
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest tests/browser -q
