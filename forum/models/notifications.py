@@ -26,6 +26,7 @@ class Kind(models.TextChoices):
     COLLECTION_UPDATE = "collection_upd", _("Neues in Sammlungen, denen Sie folgen")
     REPORT = "report", _("Ergebnis Ihrer Meldungen")
     APPEAL = "appeal", _("Antworten auf Ihre Einsprüche")
+    TURNOVER = "turnover", _("Nachfolge und Vertretung")
 
 
 class Channel(models.TextChoices):
@@ -53,6 +54,7 @@ DEFAULT_CHANNELS = {
     Kind.COLLECTION_UPDATE: Channel.DIGEST,
     Kind.REPORT: Channel.SITE,
     Kind.APPEAL: Channel.EMAIL,
+    Kind.TURNOVER: Channel.EMAIL,
 }
 # Kinds that gather into one unread row per thread ("5 neue Antworten in …").
 COALESCING = frozenset({Kind.REPLY, Kind.ANSWER, Kind.HELPFUL})

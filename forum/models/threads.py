@@ -86,6 +86,16 @@ class Thread(models.Model):
     )
     event_start = models.DateTimeField(_("Termin"), null=True, blank=True)
     event_place = models.CharField(_("Ort"), max_length=200, blank=True)
+    # An open question whose author left (accounts/turnover.py): the successor accepts answers
+    # and records the result as the author could, and hears of new answers.
+    taken_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("übernommen von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions_taken_over",
+    )
 
     class Meta:
         verbose_name = _("Thema")
