@@ -278,3 +278,43 @@ class SuspensionLiftForm(forms.Form):
             "required": _("Bitte geben Sie eine Begründung an; die betroffene Person erhält sie.")
         },
     )
+
+
+class AccountDeleteForm(forms.Form):
+    """Self-service deletion: the current password and a typed confirmation."""
+
+    CONFIRMATION = "LÖSCHEN"
+
+    password = forms.CharField(
+        label=_("Ihr aktuelles Passwort"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirmation = forms.CharField(
+        label=_("Zur Bestätigung tippen Sie bitte LÖSCHEN"),
+        help_text=_("in Großbuchstaben; „LOESCHEN“ geht auch"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                _("Das Passwort stimmt nicht. Bitte geben Sie Ihr aktuelles Passwort ein.")
+            )
+        return password
+
+    def clean_confirmation(self) -> str:
+        typed = self.cleaned_data["confirmation"].strip()
+        if typed.upper() not in (self.CONFIRMATION, "LOESCHEN"):
+            raise forms.ValidationError(
+                _(
+                    "Bitte tippen Sie LÖSCHEN in das Feld, wenn Sie Ihr Konto wirklich löschen wollen."
+                )
+            )
+        return typed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_privacy, views_suspension
+from . import views, views_erasure, views_privacy, views_suspension
 
 app_name = "accounts"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("u/<str:handle>/", views.member_profile, name="profile"),
     path("accounts/profile/", views.profile_edit, name="profile_edit"),
     path("accounts/profile/daten/", views_privacy.privacy_export, name="privacy_export"),
+    path("accounts/profile/loeschen/", views_erasure.account_delete, name="account_delete"),
+    path("accounts/konto-geloescht/", views_erasure.account_deleted, name="account_deleted"),
     path("accounts/terms/", views.terms_public, name="terms"),
     path("accounts/invitation/<str:token>/", views.invitation_landing, name="invitation"),
     path("mod/members/", views.mod_members, name="mod_members"),

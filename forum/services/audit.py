@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "collection.thread_added": _("Thema in Sammlung aufgenommen"),
     "collection.thread_removed": _("Thema aus Sammlung entfernt"),
     "invitation.created": _("Einladung verschickt"),
+    "member.erased": _("Konto gelöscht (anonymisiert)"),
     "member.suspended": _("Mitglied gesperrt"),
     "member.unsuspended": _("Sperre aufgehoben"),
     "membership.approved": _("Mitgliedschaft bestätigt"),
