@@ -336,6 +336,10 @@ FORUM_NAME = env.str("FORUM_NAME", default="Stadtumbau-Forum")
 MFA_REQUIRED_FOR_MODERATORS = env.bool("MFA_REQUIRED_FOR_MODERATORS", default=True)
 NETWORK_FILE = BASE_DIR / "data" / "network-stadtumbau-nrw.json"
 INVITATION_VALID_DAYS = 30
+# Retention (accounts/retention.py, manage.py retention): accounts not used for this many
+# months are erased; a warning mail goes out this many days before.
+FORUM_RETENTION_MONTHS = env.int("FORUM_RETENTION_MONTHS", default=24)
+FORUM_RETENTION_WARNING_DAYS = env.int("FORUM_RETENTION_WARNING_DAYS", default=30)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
