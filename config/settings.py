@@ -151,9 +151,14 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis, falling back to a per-process memory cache while Redis is down
+            # (config/cache.py says why django-redis's IGNORE_EXCEPTIONS is not enough).
+            "BACKEND": "config.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "forum",
+            # Short timeouts: an unreachable Redis costs a request half a second at most,
+            # and only once every few seconds per process.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
     CHANNEL_LAYERS = {
@@ -162,7 +167,10 @@ if REDIS_URL:
             # No read timeout: channels-redis waits on Redis in blocking reads of a few seconds,
             # and redis-py 8 would otherwise time them out after 5 s of quiet and drop sockets.
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # A connect that hangs (Redis host gone) gives up after a second.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": 1}
+                ],
                 "prefix": "forum:",
             },
         }

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
 
 from .events import thread_group, user_group
 
 CLOSE_UNAUTHENTICATED = 4401
+# The live channel is unavailable (its Redis is down): the client polls meanwhile.
+CLOSE_UNAVAILABLE = 4503
+
+logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -30,6 +37,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     """One socket per page: the signed-in person's own group, plus at most one thread group
     (the thread on screen), joined only after checking that the person may read it."""
 
+    async def __call__(self, scope, receive, send):
+        """A channel layer that fails under an open socket (Redis restarting) ends this socket
+        with 4503 instead of an error: the client polls and reconnects later."""
+        self._accepted = self._closed = False
+        try:
+            await super().__call__(scope, receive, send)
+        except (RedisError, OSError) as exc:
+            logger.warning("Live-Verbindung wegen des Channel-Layers beendet: %r", exc)
+            if self._closed:
+                return
+            try:
+                if not self._accepted:
+                    await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
+            except Exception:  # noqa: S110  the socket is already gone
+                pass
+
+    async def accept(self, subprotocol=None, headers=None) -> None:
+        await super().accept(subprotocol=subprotocol, headers=headers)
+        self._accepted = True
+
+    async def close(self, code=None, reason=None) -> None:
+        await super().close(code=code, reason=reason)
+        self._closed = True
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
@@ -41,13 +73,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.thread_group = None
         self.thread_id = None
+        self.groups_joined = []
+        try:
+            await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        except Exception as exc:  # the layer's Redis is down or restarting
+            logger.warning("Live-Verbindung ohne Channel-Layer abgelehnt: %r", exc)
+            await self.accept()
+            await self.close(code=CLOSE_UNAVAILABLE)
+            return
         self.groups_joined = [user_group(user.pk)]
-        await self.channel_layer.group_add(self.groups_joined[0], self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as exc:  # Redis down: the membership expires on its own
+                logger.warning("Gruppe %s nicht verlassen: %r", group, exc)
+                return
 
     async def receive_json(self, content, **kwargs) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

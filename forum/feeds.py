@@ -43,8 +43,9 @@ def tag_uri(*parts: object) -> str:
 
 def public_name(user: User | None) -> str:
     """The name the thread page shows a visitor (templates/forum/includes/author_line.html)."""
-    if user is None or not user.is_active:
+    if user is None or not (user.is_active or (user.departed_at and not user.erased_at)):
         return _("ehemaliges Mitglied")
+    # A member who left stays named (accounts/turnover.py).
     return user.display_name
 
 
@@ -77,6 +78,8 @@ def public_threads() -> QuerySet[Thread]:
             "updated_at",
             "author__display_name",
             "author__is_active",
+            "author__departed_at",
+            "author__erased_at",
         )
         .annotate(
             first_post=FilteredRelation(
@@ -278,6 +281,8 @@ class ThreadPostsFeed(Feed):
                 "edited_at",
                 "author__display_name",
                 "author__is_active",
+                "author__departed_at",
+                "author__erased_at",
             )
             .order_by("-number")[:POSTS_PER_FEED]
         )

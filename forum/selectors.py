@@ -81,6 +81,8 @@ POST_FIELDS = (
     "author__display_name",
     "author__handle",
     "author__is_active",
+    "author__departed_at",
+    "author__erased_at",
     "author__organisation__name",
 )
 
@@ -93,6 +95,8 @@ THREAD_PAGE_FIELDS = (
     "summary_by__display_name",
     "summary_by__handle",
     "summary_by__is_active",
+    "summary_by__departed_at",
+    "summary_by__erased_at",
     "summary_by__organisation__name",
     *(f"accepted_post__{name}" for name in POST_FIELDS),
     *(f"profile__{f.name}" for f in ProjectProfile._meta.concrete_fields),

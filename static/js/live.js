@@ -180,6 +180,8 @@
       socket = null;
       if (event.code === 4401) { startPolling(); return; }  // signed out: the endpoint says so
       attempts += 1;
+      // 4503: the server's live channel is down (Redis restarting): poll at once, retry later.
+      if (event.code === 4503) attempts = Math.max(attempts, 3);
       // After a few failures the network probably blocks sockets: poll meanwhile, keep trying.
       if (attempts >= 3) startPolling();
       var delay = Math.min(30000, 1000 * Math.pow(2, attempts - 1)) * (0.75 + Math.random() * 0.5);
