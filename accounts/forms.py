@@ -318,3 +318,106 @@ class AccountDeleteForm(forms.Form):
                 )
             )
         return typed
+
+
+def resolve_member(typed: str) -> User | None:
+    """The person meant by what was typed into a successor or deputy field: a handle (with or
+    without @) or, when exactly one person carries it, a display name."""
+    typed = " ".join((typed or "").split()).lstrip("@")
+    if not typed:
+        return None
+    person = User.objects.filter(handle__iexact=typed).first()
+    if person is None:
+        named = list(User.objects.filter(display_name__iexact=typed, is_active=True)[:2])
+        person = named[0] if len(named) == 1 else None
+    return person
+
+
+class _StandInField(forms.CharField):
+    """A handle typed (with suggestions from a <datalist>) and turned into a person."""
+
+    def __init__(self, *, datalist: str, **kwargs):
+        kwargs.setdefault("max_length", 100)
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {
+                "list": datalist,
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        )
+
+    def clean(self, value):
+        typed = super().clean(value)
+        if not typed:
+            return None
+        person = resolve_member(typed)
+        if person is None:
+            raise forms.ValidationError(
+                _("Unter „%(typed)s“ ist kein Mitglied bekannt. Bitte wählen Sie aus der Liste."),
+                params={"typed": typed},
+            )
+        return person
+
+
+class DepartureForm(forms.Form):
+    """A moderator marks a member as departed and names a successor."""
+
+    successor = _StandInField(
+        label=_("Nachfolge (Benutzername oder Name)"),
+        required=False,
+        datalist="stand-in-candidates",
+        help_text=_(
+            "Übernimmt Folgen und offene Fragen. Leer lassen, wenn niemand übernimmt. "
+            "Kolleginnen und Kollegen derselben Organisation stehen oben in der Liste."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Begründung (für das Protokoll und die Nachfolge)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Bitte geben Sie eine Begründung an.")},
+    )
+
+
+class DepartureUndoForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Begründung (für das Protokoll)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Bitte geben Sie eine Begründung an.")},
+    )
+
+
+class DeputyForm(forms.Form):
+    """Who covers a member's absence, until when (inclusive)."""
+
+    deputy = _StandInField(
+        label=_("Vertretung (Benutzername oder Name)"),
+        datalist="stand-in-candidates",
+        help_text=_("Erhält bis zum Datum auch die @-Erwähnungen von Ihnen."),
+        error_messages={"required": _("Bitte geben Sie an, wer Sie vertritt.")},
+    )
+    until = forms.DateField(
+        label=_("Vertretung bis einschließlich"),
+        input_formats=["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Bitte geben Sie an, bis wann die Vertretung gilt."),
+            "invalid": _("Bitte geben Sie ein Datum an, z. B. 31.12.2026."),
+        },
+    )
+
+    def __init__(self, *args, for_moderator: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_moderator:
+            self.fields["deputy"].help_text = _(
+                "Erhält bis zum Datum auch die @-Erwähnungen der Person."
+            )
+            self.fields["reason"] = forms.CharField(
+                label=_("Begründung (für das Protokoll)"),
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages={"required": _("Bitte geben Sie eine Begründung an.")},
+            )

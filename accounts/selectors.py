@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from .models import Invitation, Organisation, OrganisationDomain, TermsVersion, User
@@ -150,11 +150,43 @@ def directory_choices() -> dict:
 
 
 def member_profile(handle: str) -> User | None:
+    """An active member, or one who left (still named, "nicht mehr aktiv"); with the
+    successor and the deputy the page names."""
+    departed = Q(departed_at__isnull=False, erased_at__isnull=True)
     return (
-        User.objects.filter(handle__iexact=handle, is_active=True)
-        .select_related("organisation")
+        User.objects.filter(Q(is_active=True) | departed, handle__iexact=handle)
+        .select_related("organisation", "successor", "deputy")
         .prefetch_related("expertise")
         .first()
+    )
+
+
+def stand_in_candidates(member: User, limit: int = 1000) -> list[User]:
+    """Who can succeed or stand in for ``member``: approved members who can act now, the
+    member's organisation first, then by name (one query)."""
+    now = timezone.now()
+    same = Value(False)
+    if member.organisation_id:
+        same = Case(
+            When(organisation_id=member.organisation_id, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    return list(
+        User.objects.filter(
+            membership=User.Membership.APPROVED,
+            is_active=True,
+            organisation__isnull=False,
+            departed_at__isnull=True,
+        )
+        .exclude(pk=member.pk)
+        .exclude(
+            Q(suspended_at__isnull=False)
+            & (Q(suspended_until__isnull=True) | Q(suspended_until__gt=now))
+        )
+        .annotate(colleague=same)
+        .select_related("organisation")
+        .order_by("-colleague", "display_name", "handle")[:limit]
     )
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .decorators import moderator_required
 from .forms import (
+    DeputyForm,
     InvitationForm,
     MembershipApproveForm,
     MembershipRejectForm,
@@ -122,17 +123,22 @@ def member_profile(request, handle: str):
         raise Http404
     if member.handle != handle:
         return redirect(member, permanent=True)
+    from .turnover import can_mark_departed, deputy_is_active
+
     return render(
         request,
         "accounts/profile.html",
-        {"member": member, "can_suspend": can_suspend(request.user, member)},
+        {
+            "member": member,
+            "can_suspend": can_suspend(request.user, member),
+            "can_mark_departed": can_mark_departed(request.user, member),
+            "deputy_active": deputy_is_active(member),
+        },
     )
 
 
-@login_required
-def profile_edit(request):
-    user = request.user
-    initial = {
+def _profile_initial(user) -> dict:
+    return {
         "display_name": user.display_name,
         "job_title": user.job_title,
         "bio": user.bio,
@@ -140,7 +146,41 @@ def profile_edit(request):
         "show_contact": user.show_contact,
         "expertise": ", ".join(t.name for t in user.expertise.all()),
     }
-    form = ProfileForm(request.POST or None, initial=initial)
+
+
+def render_profile_edit(request, *, form=None, deputy_form=None, status: int = 200):
+    """The profile form and the deputy form (accounts/views_turnover.py posts the latter); a
+    failed one comes back bound, the other fresh."""
+    from . import turnover
+    from .views_turnover import DEPUTY_PREFIX
+
+    user = request.user
+    if deputy_form is None:
+        deputy_form = DeputyForm(
+            prefix=DEPUTY_PREFIX,
+            initial={
+                "deputy": user.deputy.handle if user.deputy_id else "",
+                "until": user.deputy_until,
+            },
+        )
+    return render(
+        request,
+        "accounts/profile_edit.html",
+        {
+            "form": form or ProfileForm(initial=_profile_initial(user)),
+            "deputy_form": deputy_form,
+            "deputy_active": turnover.deputy_is_active(user),
+            "can_name_deputy": user.is_approved_member,
+            "candidates": selectors.stand_in_candidates(user) if user.is_approved_member else [],
+        },
+        status=status,
+    )
+
+
+@login_required
+def profile_edit(request):
+    user = request.user
+    form = ProfileForm(request.POST or None, initial=_profile_initial(user))
     if request.method == "POST" and form.is_valid():
         try:
             services.profile_update(user, **form.cleaned_data)
@@ -149,7 +189,7 @@ def profile_edit(request):
         else:
             messages.success(request, _("Ihr Profil wurde gespeichert."))
             return redirect("accounts:profile_edit")
-    return render(request, "accounts/profile_edit.html", {"form": form})
+    return render_profile_edit(request, form=form)
 
 
 @login_required

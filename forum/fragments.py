@@ -42,6 +42,9 @@ def _fingerprint(post: Post, *, accepted: bool, show_hidden: bool) -> str:
         author.display_name if author else "",
         author.handle if author else "",
         author.is_active if author else "",
+        # "nicht mehr aktiv" next to the name (accounts/turnover.py); erasure ends the name.
+        bool(author.departed_at) if author else "",
+        bool(author.erased_at) if author else "",
         organisation.pk if organisation else "",
         organisation.name if organisation else "",
         [(a.pk, a.alt_text) for a in post.attachments.all()] if post.has_attachments else [],

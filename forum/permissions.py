@@ -173,11 +173,19 @@ def can_restore_post(user, post) -> bool:
     return post.is_deleted and is_moderator(user)
 
 
+def _owns_question(user, thread) -> bool:
+    """The person who asked, or the successor who took the question over when its author left
+    (accounts/turnover.py)."""
+    return _is_author(user, thread) or bool(
+        user.is_authenticated and thread.taken_over_by_id == user.pk
+    )
+
+
 def can_accept_answer(user, thread) -> bool:
     from .models import Thread
 
     return thread.kind == Thread.Kind.QUESTION and (
-        is_moderator(user) or (_is_author(user, thread) and can_act_as_member(user))
+        is_moderator(user) or (_owns_question(user, thread) and can_act_as_member(user))
     )
 
 
@@ -186,7 +194,10 @@ def check_accept_answer(user, thread) -> None:
     if not can_accept_answer(user, thread):
         check_not_suspended(user)
         raise PermissionDenied(
-            _("Nur wer die Frage gestellt hat und die Moderation können eine Antwort akzeptieren.")
+            _(
+                "Nur wer die Frage gestellt oder übernommen hat und die Moderation können eine "
+                "Antwort akzeptieren."
+            )
         )
 
 

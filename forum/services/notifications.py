@@ -234,8 +234,12 @@ def describe(notification: Notification) -> str:
         ) % {"count": n, "title": title}
     if kind == Kind.NEW_THREAD:
         return _("Neues Thema von %(actor)s: „%(title)s“") % {"actor": actor, "title": title}
+    if kind == Kind.MENTION and notification.data.get("stand_in"):
+        return _stand_in_mention(notification.data, actor=actor, title=title)
     if kind == Kind.MENTION:
         return _("%(actor)s hat Sie in „%(title)s“ erwähnt") % {"actor": actor, "title": title}
+    if kind == Kind.TURNOVER:
+        return _turnover(notification.data)
     if kind == Kind.QUOTE:
         return _("%(actor)s hat Ihren Beitrag in „%(title)s“ zitiert") % {
             "actor": actor,
@@ -319,6 +323,78 @@ def _account_decision(data: dict) -> str:
     return f"{data.get('action', '')}."
 
 
+def _date_text(value: str | None) -> str:
+    """„31.12.2026“ from an ISO date kept in a notification's data."""
+    from django.utils import formats
+    from django.utils.dateparse import parse_date
+
+    day = parse_date(value) if value else None
+    return formats.date_format(day, "SHORT_DATE_FORMAT") if day else ""
+
+
+def _stand_in_mention(data: dict, *, actor: str, title: str) -> str:
+    """A mention that reached someone on behalf of an absent or departed colleague."""
+    from django.utils.translation import gettext as _
+
+    values = {"actor": actor, "title": title, "name": data.get("name", "")}
+    if data.get("stand_in") == "successor":
+        return (
+            _(
+                "%(actor)s hat %(name)s in „%(title)s“ erwähnt – %(name)s ist nicht mehr aktiv, "
+                "Sie sind die Nachfolge"
+            )
+            % values
+        )
+    return _(
+        "%(actor)s hat %(name)s in „%(title)s“ erwähnt – Sie vertreten %(name)s bis %(until)s"
+    ) % {
+        **values,
+        "until": _date_text(data.get("until")),
+    }
+
+
+def _turnover(data: dict) -> str:
+    """A successor's or deputy's notice (accounts/turnover.py)."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    name = data.get("name", "")
+    event = data.get("event")
+    if event == "successor":
+        questions = data.get("questions") or []
+        parts = [
+            ngettext(
+                "%(count)s offene Frage",
+                "%(count)s offene Fragen",
+                len(questions),
+            )
+            % {"count": len(questions)},
+            ngettext(
+                "%(count)s gefolgtes Thema, Schlagwort oder Themenfeld",
+                "%(count)s gefolgte Themen, Schlagwörter und Themenfelder",
+                data.get("follows", 0),
+            )
+            % {"count": data.get("follows", 0)},
+        ]
+        text = _(
+            "%(name)s ist nicht mehr aktiv. Sie übernehmen als Nachfolge %(questions)s und "
+            "%(follows)s."
+        ) % {"name": name, "questions": parts[0], "follows": parts[1]}
+        if questions:
+            titles = ", ".join(f"„{title}“" for _pk, title in questions[:5])
+            more = len(questions) - 5
+            if more > 0:
+                titles += " " + _("und %(count)s weitere") % {"count": more}
+            text = f"{text} {_('Fragen:')} {titles}"
+        return text
+    if event == "deputy_cleared":
+        return _("Sie sind nicht mehr als Vertretung von %(name)s eingetragen.") % {"name": name}
+    return _(
+        "Sie vertreten %(name)s bis %(until)s: Erwähnungen von %(name)s erreichen bis dahin "
+        "auch Sie."
+    ) % {"name": name, "until": _date_text(data.get("until"))}
+
+
 def _with_reason(text: str, reason: str) -> str:
     from django.utils.translation import gettext as _
 
@@ -332,6 +408,11 @@ def link(notification: Notification) -> str:
         return reverse("forum:collection", kwargs={"slug": notification.data["slug"]})
     if notification.kind == Kind.APPEAL:
         return reverse("forum:notifications")
+    if notification.kind == Kind.TURNOVER:
+        # A successor finds the list of questions in the centre; a deputy, the colleague.
+        if notification.data.get("event") == "successor" or not notification.data.get("handle"):
+            return reverse("forum:notifications")
+        return reverse("accounts:profile", kwargs={"handle": notification.data["handle"]})
     if notification.thread_id is None:
         if notification.kind == Kind.MEMBERSHIP:
             return reverse("accounts:profile_edit")
@@ -706,18 +787,17 @@ def on_post_created(post: Post, *, mentioned: list[User], is_first: bool) -> Non
     if mentions:
         notify(mentions, kind=Kind.MENTION, thread=thread, post=post, actor=author)
         told |= {u.pk for u in mentions}
+    told |= _notify_stand_ins(post, [u for u in mentions if u.pk not in muted], told, author)
     if is_first:
         _new_thread(thread, post, told)
         return
     # The person who asked hears of every answer as such ("Antworten auf Ihre Fragen", by
-    # e-mail unless they choose otherwise), whether or not they still watch the thread.
-    if (
-        thread.kind == Thread.Kind.QUESTION
-        and thread.author_id is not None
-        and thread.author_id not in told
-    ):
-        notify(_users([thread.author_id]), kind=Kind.ANSWER, thread=thread, post=post, actor=author)
-        told.add(thread.author_id)
+    # e-mail unless they choose otherwise), whether or not they still watch the thread. A
+    # question taken over from a departed author belongs to the successor.
+    owner_id = thread.taken_over_by_id or thread.author_id
+    if thread.kind == Thread.Kind.QUESTION and owner_id is not None and owner_id not in told:
+        notify(_users([owner_id]), kind=Kind.ANSWER, thread=thread, post=post, actor=author)
+        told.add(owner_id)
     watchers = ThreadFollow.objects.filter(thread=thread, level=Level.WATCHING).exclude(
         user_id__in=told
     )
@@ -764,13 +844,47 @@ def on_mentions_added(post: Post, users: list[User], actor: User) -> None:
     """An edit that mentions someone new tells them (the others heard already)."""
     if users:
         muted = _muted_ids(post.thread)
+        mentions = [u for u in users if u.pk not in muted]
+        notify(mentions, kind=Kind.MENTION, thread=post.thread, post=post, actor=actor)
+        told = muted | {u.pk for u in mentions} | {actor.pk}
+        _notify_stand_ins(post, mentions, told, actor)
+
+
+def _notify_stand_ins(post: Post, mentioned: list[User], told: set[int], actor) -> set[int]:
+    """A mention also reaches whoever stands in for the person mentioned: the deputy of a
+    member who is away (until ``deputy_until``, inclusive) and the successor of one who left.
+    ``notify`` keeps to what each of them may read, so a members-only or hidden post never
+    reaches a deputy who may not read it. ``told`` (the author, those who muted the thread,
+    those told already) hear nothing more. Returns the ids told."""
+    today = timezone.localdate()
+    wanted: dict[int, dict] = {}
+    for person in mentioned:
+        if person.is_active and person.deputy_id and person.deputy_until:
+            if person.deputy_until >= today:
+                data = {"stand_in": "deputy", "until": person.deputy_until.isoformat()}
+                wanted.setdefault(person.deputy_id, {**data, **_who(person)})
+        elif not person.is_active and person.departed_at and person.successor_id:
+            wanted.setdefault(person.successor_id, {"stand_in": "successor", **_who(person)})
+    for pk in told:
+        wanted.pop(pk, None)
+    if not wanted:
+        return set()
+    reached: set[int] = set()
+    for stand_in in User.objects.filter(pk__in=list(wanted), is_active=True):
         notify(
-            [u for u in users if u.pk not in muted],
+            [stand_in],
             kind=Kind.MENTION,
             thread=post.thread,
             post=post,
             actor=actor,
+            data=wanted[stand_in.pk],
         )
+        reached.add(stand_in.pk)
+    return reached
+
+
+def _who(person: User) -> dict:
+    return {"name": person.display_name, "handle": person.handle}
 
 
 def on_summary_added(thread: Thread, *, actor: User) -> None:

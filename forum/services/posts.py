@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,10 +54,12 @@ def _clean_body(body: str) -> str:
 
 
 def render_post_body(body: str) -> tuple[str, list[User]]:
-    """Sanitised HTML with @mentions linked, and the active people mentioned."""
+    """Sanitised HTML with @mentions linked, and the people mentioned: active members and
+    those who left (still named; their successor hears of it, accounts/turnover.py)."""
     handles = mentioned_handles(body)
+    present = Q(is_active=True) | Q(departed_at__isnull=False, erased_at__isnull=True)
     users = (
-        list(User.objects.annotate(h=Lower("handle")).filter(h__in=handles, is_active=True))
+        list(User.objects.annotate(h=Lower("handle")).filter(present, h__in=handles))
         if handles
         else []
     )
