@@ -43,6 +43,7 @@ from collections.abc import Iterable
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Q
@@ -152,9 +153,12 @@ def _rows_containing(model, fields: list[str], terms: Iterable[str], extra: Q | 
     return model.objects.filter(query)
 
 
-def _redact_rows(model, fields: list[str], terms: list[str], pattern) -> set[int]:
+def _redact_rows(
+    model, fields: list[str], terms: list[str], pattern, posts: set[int] | None = None
+) -> set[int]:
     """Redact the terms in these fields of every row holding one; two queries at most.
-    Returns the thread ids of changed rows, if the model has a thread."""
+    Returns the thread ids of changed rows, if the model has a thread; adds the ids of
+    changed posts to ``posts``."""
     changed = []
     for row in _rows_containing(model, fields, terms):
         before = [getattr(row, f) for f in fields]
@@ -164,6 +168,8 @@ def _redact_rows(model, fields: list[str], terms: list[str], pattern) -> set[int
             changed.append(row)
     if changed:
         model.objects.bulk_update(changed, fields, batch_size=200)
+    if posts is not None and model._meta.label == "forum.Post":
+        posts.update(row.pk for row in changed)
     return _thread_ids(model, changed)
 
 
@@ -176,7 +182,7 @@ def _thread_ids(model, rows) -> set[int]:
     return set()
 
 
-def _unmention_rows(model, handle: str) -> set[int]:
+def _unmention_rows(model, handle: str, posts: set[int] | None = None) -> set[int]:
     """``@handle`` (and its profile link) in anyone's post now reads "ehemaliges Mitglied"."""
     link = re.compile(
         rf'<a class="mention" href="/u/{re.escape(handle)}/">@{re.escape(handle)}</a>',
@@ -190,6 +196,8 @@ def _unmention_rows(model, handle: str) -> set[int]:
         changed.append(row)
     if changed:
         model.objects.bulk_update(changed, ["body", "body_html"], batch_size=200)
+    if posts is not None:
+        posts.update(row.pk for row in changed)
     return _thread_ids(model, changed)
 
 
@@ -267,20 +275,28 @@ def erase_account(user: User, *, actor: User | None = None, reason: str = "") ->
         handle = user.handle
         touched_threads: set[int] = set()
 
+        # Cached fragments that show their name (their posts, list rows they posted last).
+        stale_fragments = _fragment_keys(Q(author=user), Q(last_poster=user))
         _remove_personal_rows(user, addresses)
         _end_sessions(user)
 
         # Mentions and quotes of them, in anyone's posts and in the earlier versions.
         from forum.models import Post, PostRevision
 
-        touched_threads |= _unmention_rows(Post, handle)
+        rewritten: set[int] = set()
+        touched_threads |= _unmention_rows(Post, handle, rewritten)
         _unmention_rows(PostRevision, handle)
 
         # Their addresses out of every free text, and the contact person in profiles.
         email_pattern = _pattern(addresses)
         for app_label, model_name, fields in FREE_TEXT:
             model = apps.get_model(app_label, model_name)
-            touched_threads |= _redact_rows(model, fields, sorted(addresses), email_pattern)
+            touched_threads |= _redact_rows(
+                model, fields, sorted(addresses), email_pattern, rewritten
+            )
+        # A post's fragment key does not contain its text (edits bump edited_at): the
+        # rewritten posts' fragments must go explicitly.
+        stale_fragments += _fragment_keys(Q(pk__in=rewritten), None)
         from forum.models import ProjectProfile
 
         person = sorted(addresses | names | {handle})
@@ -304,7 +320,37 @@ def erase_account(user: User, *, actor: User | None = None, reason: str = "") ->
 
         for thread_id in sorted(touched_threads):
             schedule_index(thread_id)
+        transaction.on_commit(lambda: cache.delete_many(stale_fragments), robust=True)
         return user
+
+
+def _fragment_keys(posts: Q, rows: Q | None) -> list[str]:
+    """The cache keys under which forum/fragments.py may hold these posts' content and these
+    threads' list rows, in every language and variant; two or three queries."""
+    from forum import fragments
+    from forum.models import Post, Thread
+
+    languages = [code for code, _name in settings.LANGUAGES]
+    keys = []
+    selected = (
+        Post.objects.filter(posts)
+        .select_related("thread", "author__organisation")
+        .prefetch_related("attachments")
+    )
+    for post in selected:
+        for accepted in (False, True):
+            for show_hidden in (False, True):
+                # The same fingerprint the page uses (forum/fragments.py).
+                print_ = fragments._fingerprint(post, accepted=accepted, show_hidden=show_hidden)
+                keys += [f"post-content:{language}:{print_}" for language in languages]
+    if rows is not None:
+        threads = Thread.objects.filter(rows).select_related(
+            "category", "organisation", "last_poster", "profile"
+        )
+        for thread in threads:
+            print_ = fragments._row_fingerprint(thread)
+            keys += [f"thread-row:{language}:{print_}" for language in languages]
+    return keys
 
 
 def _emails_of(user: User) -> set[str]:

@@ -11,6 +11,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -168,6 +169,12 @@ def test_acceptance_export_then_erase_keeps_the_threads_and_removes_the_person(
     assert data["email_zusammenfassung"]["haeufigkeit"] == "daily"
     assert data["benachrichtigungseinstellungen"]["selbst_gewaehlt"] == {"mention": "off"}
 
+    make_thread(member, category=category, title="Ein Thema nur von Jonas", body="Allein.")
+    # Pages seen before the erasure fill the fragment cache; none may be served afterwards.
+    before = Client().get(question.get_absolute_url()).content.decode()
+    assert NAME in before and f"@{HANDLE}" in before
+    assert NAME in Client().get(reverse("forum:home")).content.decode()
+
     pseudonym = member.pseudonym
     with django_capture_on_commit_callbacks(execute=True):
         erased = erase_account(member, actor=member, reason="Selbst gelöscht")
@@ -204,6 +211,7 @@ def test_acceptance_export_then_erase_keeps_the_threads_and_removes_the_person(
     assert NAME not in page and HANDLE not in page and EMAIL not in page.lower()
     feed = reader.get(reverse("forum:feed_thread", args=[question.pk])).content.decode()
     assert "ehemaliges Mitglied" in feed and NAME not in feed
+    assert NAME not in reader.get(reverse("forum:home")).content.decode()
     latest = reader.get(reverse("forum:feed_latest")).content.decode()
     assert NAME not in latest and "Zwischennutzung" in latest
     found = reader.get(reverse("forum:search"), {"q": "Zwischennutzung"}).content.decode()
