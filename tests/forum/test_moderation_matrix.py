@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -196,6 +197,13 @@ def _build_world() -> World:
         emil = make_member(email="emil.graf@bochum.de", handle="emil-graf")
         member_suspend(moderator, member=emil, until=None, reason=REASON)
         pk.update(suspended=suspended.pk, to_suspend=dora.pk, to_unsuspend=emil.pk)
+    from accounts.turnover import mark_departed
+
+    leaving = make_member(email="lea.weg@bochum.de", handle="lea-weg")
+    returning = make_member(email="rolf.rueck@bochum.de", handle="rolf-rueck")
+    mark_departed(returning, actor=moderator, successor=member, reason=REASON)
+    absent = make_member(email="anja.urlaub@bochum.de", handle="anja-urlaub")
+    pk.update(to_depart=leaving.pk, to_return=returning.pk, absent=absent.pk)
     return World(pk=pk)
 
 
@@ -529,6 +537,73 @@ if HAS_SUSPENSION:
     ]
 
 
+def _turnover(name: str):
+    return lambda w: (
+        User.objects.filter(pk=w.pk[name])
+        .values("departed_at", "is_active", "successor_id", "deputy_id", "deputy_until")
+        .get()
+    )
+
+
+def _depart(actor, w):
+    from accounts.turnover import mark_departed
+
+    return mark_departed(
+        w.user("to_depart"), actor=actor, successor=w.user("member"), reason=REASON
+    )
+
+
+def _undo_departure(actor, w):
+    from accounts.turnover import undo_departed
+
+    return undo_departed(w.user("to_return"), actor=actor, reason=REASON)
+
+
+def _deputy(actor, w):
+    from accounts.turnover import set_deputy
+
+    until = timezone.localdate() + timedelta(days=7)
+    return set_deputy(
+        w.user("absent"), actor=actor, deputy=w.user("member"), until=until, reason=REASON
+    )
+
+
+ACTIONS += [
+    Action(
+        "member_depart",
+        _depart,
+        lambda w: (
+            f"/mod/members/{w.handle('to_depart')}/ausgeschieden/",
+            {"successor": w.handle("member"), "reason": REASON},
+        ),
+        _turnover("to_depart"),
+    ),
+    Action(
+        "member_undo_departure",
+        _undo_departure,
+        lambda w: (
+            f"/mod/members/{w.handle('to_return')}/ausgeschieden-aufheben/",
+            {"rueckgaengig-reason": REASON},
+        ),
+        _turnover("to_return"),
+    ),
+    # Members name their own deputy; for someone else only a moderator may.
+    Action(
+        "member_deputy",
+        _deputy,
+        lambda w: (
+            f"/mod/members/{w.handle('absent')}/vertretung/",
+            {
+                "vertretung-deputy": w.handle("member"),
+                "vertretung-until": (timezone.localdate() + timedelta(days=7)).isoformat(),
+                "vertretung-reason": REASON,
+            },
+        ),
+        _turnover("absent"),
+    ),
+]
+
+
 def _cells(surface: str, roles: list[str]):
     return [
         pytest.param(role, action, id=f"{role}-{action.name}-{surface}")
@@ -609,6 +684,7 @@ PAGES: list[tuple[str, Callable[[World], str]]] = [
 ]
 if HAS_SUSPENSION:
     PAGES.append(("suspend_form", lambda w: f"/mod/members/{w.handle('to_suspend')}/sperren/"))
+PAGES.append(("departure_form", lambda w: f"/mod/members/{w.handle('to_depart')}/ausgeschieden/"))
 
 
 def _pages(roles: list[str]):
