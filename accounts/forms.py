@@ -409,6 +409,18 @@ class DeputyForm(forms.Form):
         },
     )
 
+    def clean_until(self):
+        # The service checks again; here so that both fields' errors show at once.
+        from .turnover import DEPUTY_MAX_DAYS
+
+        until = self.cleaned_data.get("until")
+        today = timezone.localdate()
+        if until is not None and until < today:
+            raise forms.ValidationError(_("Das Datum darf nicht in der Vergangenheit liegen."))
+        if until is not None and until > today + timedelta(days=DEPUTY_MAX_DAYS):
+            raise forms.ValidationError(_("Eine Vertretung gilt höchstens ein Jahr im Voraus."))
+        return until
+
     def __init__(self, *args, for_moderator: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if for_moderator:

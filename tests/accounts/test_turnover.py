@@ -508,11 +508,17 @@ def test_a_failed_deputy_form_says_why_in_german_and_keeps_the_input(member, cli
     assert 'value="unbekannt-xy"' in html and 'value="31.02.2026"' in html
     response = client.post(
         "/accounts/profile/vertretung/",
-        {"vertretung-deputy": member.handle, "vertretung-until": yesterday.isoformat()},
+        {"vertretung-deputy": "unbekannt-xy", "vertretung-until": yesterday.isoformat()},
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert "Vergangenheit" in html
+    assert "Vergangenheit" in html and "Unter „unbekannt-xy“" in html
+    response = client.post(
+        "/accounts/profile/vertretung/",
+        {"vertretung-deputy": member.handle, "vertretung-until": timezone.localdate().isoformat()},
+    )
+    assert response.status_code == 400
+    assert "Die Person kann nicht ihre eigene Vertretung sein." in response.content.decode()
     assert _fresh(member).deputy_id is None
 
 
