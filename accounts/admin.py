@@ -67,6 +67,12 @@ class UserAdmin(DjangoUserAdmin):
         "suspended_at",
         "suspended_until",
         "suspension_reason",
+        # Departure and deputies change through /mod/members/<handle>/ausgeschieden/ and the
+        # profile (accounts/turnover.py: audit entry, successor's takeover, notices).
+        "departed_at",
+        "successor",
+        "deputy",
+        "deputy_until",
         "last_login",
         "date_joined",
     )
@@ -99,6 +105,10 @@ class UserAdmin(DjangoUserAdmin):
         (
             _("Sperre"),
             {"fields": ("suspended_at", "suspended_until", "suspension_reason")},
+        ),
+        (
+            _("Personalwechsel"),
+            {"fields": ("departed_at", "successor", "deputy", "deputy_until")},
         ),
         (
             _("Rechte"),

@@ -567,3 +567,19 @@ def test_the_thread_page_shows_departed_authors_without_extra_queries(
         html = viewer.get(thread.get_absolute_url()).content.decode()
     assert html.count("nicht mehr aktiv") == 1  # the first post's author line
     assert len(many) == len(few)
+
+
+def test_the_admin_shows_departure_and_deputy_read_only(member, ben, moderator):
+    from tests.factories import activate_totp
+
+    turnover.mark_departed(member, actor=moderator, successor=ben, reason=REASON)
+    root = User.objects.create_superuser(
+        email="root@agentur.example.org", password=PASSWORD, handle="root", display_name="Root"
+    )
+    activate_totp(root)
+    client = Client()
+    client.force_login(root)
+    url = f"/admin/accounts/user/{member.pk}/change/"
+    html = client.get(url).content.decode()
+    assert "Personalwechsel" in html and ben.display_name in html
+    assert 'name="departed_at' not in html and 'name="successor"' not in html
