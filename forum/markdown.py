@@ -8,6 +8,7 @@ allowed from this site (relative URLs).
 from __future__ import annotations
 
 import re
+from html import escape
 
 import markdown as md
 import nh3
@@ -57,9 +58,85 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
 
 def render_markdown(source: str) -> str:
     """Render user Markdown to HTML that is safe to print without escaping."""
-    html = md.markdown(source or "", extensions=_EXTENSIONS, output_format="html")
+    source = defuse_markdown(source or "")
+    try:
+        html = md.markdown(source, extensions=_EXTENSIONS, output_format="html")
+    except RecursionError:
+        # Nesting deeper than the caps below still reached Python's recursion limit: the
+        # text is shown as it was written rather than answering with a server error.
+        html = "".join(
+            f"<p>{escape(block).replace(chr(10), '<br>')}</p>"
+            for block in re.split(r"\n\s*\n", source)
+            if block.strip()
+        )
     # <h1> is not allowed: the page owns it; nh3 keeps the text of a dropped tag.
     return sanitize_html(html)
+
+
+# Python-Markdown nests lists and quotes recursively and looks for the end of a link or an
+# inline tag from every "[", "](" and "<" of a paragraph again, so hostile input costs
+# quadratic time (29,000 "[" kept a worker busy for minutes) or ends in a RecursionError.
+# Nobody writes more than a few levels, or fifty links in one paragraph: beyond these caps
+# the markers, or the whole paragraph, are shown as the characters they are.
+MAX_BLOCK_NESTING = 16
+MAX_INDENT_COLUMNS = 64
+MAX_OPENERS_PER_BLOCK = 50  # each of "[", "](" and "<"
+
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_BLOCK_MARKER = re.compile(r"[ \t]*(?:>|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))")
+_MARKER_ESCAPES = str.maketrans(
+    {">": "\\>", "*": "\\*", "-": "\\-", "+": "\\+", ".": "\\.", ")": "\\)"}
+)
+
+
+def _cap_line(line: str) -> str:
+    indent = len(line) - len(line.lstrip(" \t"))
+    if indent and len(line[:indent].expandtabs(4)) > MAX_INDENT_COLUMNS:
+        line = " " * MAX_INDENT_COLUMNS + line[indent:]
+    position, markers = 0, 0
+    while (match := _BLOCK_MARKER.match(line, position)) is not None:
+        markers += 1
+        if markers > MAX_BLOCK_NESTING:
+            return line[:position] + line[position:].translate(_MARKER_ESCAPES)
+        position = match.end()
+    return line
+
+
+def _cap_block(lines: list[str]) -> list[str]:
+    text = "\n".join(lines)
+    if any(text.count(opener) > MAX_OPENERS_PER_BLOCK for opener in ("[", "](", "<")):
+        # Shown as written, in a paragraph of its own that Markdown passes through as HTML
+        # (escaped here, sanitised with the rest): linear, whatever the paragraph holds.
+        return ["<p>" + escape(text, quote=False).replace("\n", "<br>") + "</p>"]
+    return lines
+
+
+def defuse_markdown(source: str) -> str:
+    """The source with nesting and per-paragraph link/tag openers capped (see above).
+    Fenced code is left alone: Markdown does not look into it."""
+    out: list[str] = []
+    block: list[str] = []
+    fence = ""
+    for line in source.split("\n"):
+        if fence:
+            out.append(line)
+            if line.strip().startswith(fence):
+                fence = ""
+            continue
+        match = _FENCE.match(line)
+        if match is not None:
+            out.extend(_cap_block(block))
+            block = []
+            fence = match.group(1)
+            out.append(line)
+        elif not line.strip():
+            out.extend(_cap_block(block))
+            block = []
+            out.append(line)
+        else:
+            block.append(_cap_line(line))
+    out.extend(_cap_block(block))
+    return "\n".join(out)
 
 
 _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
