@@ -139,7 +139,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=10),
-            "timeout": 10,
+            # Seconds a request waits for a free connection before it fails. Under a burst,
+            # answering late beats a server error; proxies wait 60 s (make bench-load).
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=30),
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
+from django.db import OperationalError
 from django.utils import timezone
 from django_tasks import task
 
@@ -23,6 +27,29 @@ logger = logging.getLogger(__name__)
 # Waits after a failed attempt: 1, 5, 25 and 125 minutes; the fifth failure gives up.
 RETRY_DELAYS = [timedelta(minutes=5**n) for n in range(4)]
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+
+
+T = TypeVar("T")
+# PostgreSQL's deadlock_detected and serialization_failure: the database rolled the task's
+# transaction back so that another could go on; running it again is the documented remedy.
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+DB_ATTEMPTS = 3
+
+
+def _retry_when_rolled_back(call: Callable[[], T]) -> T:
+    """Run ``call`` (an idempotent service call that owns its transaction) again when the
+    database aborted it for a deadlock; django-tasks-db would otherwise mark the task failed
+    for good and, for a notification, its mail would never go out."""
+    for attempt in range(1, DB_ATTEMPTS + 1):
+        try:
+            return call()
+        except OperationalError as exc:
+            sqlstate = getattr(exc.__cause__, "sqlstate", None)
+            if sqlstate not in RETRY_SQLSTATES or attempt == DB_ATTEMPTS:
+                raise
+            logger.warning("Aufgabe von der Datenbank abgebrochen (%s), neuer Versuch", sqlstate)
+            time.sleep(0.1 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _refused_for_good(exc: Exception) -> bool:
@@ -71,7 +98,7 @@ def notification_mail(notification_id: int) -> str:
     """An event for someone who wants e-mail at once: mail now or gather (see the service)."""
     from forum.services.notifications import instant_mail_event
 
-    return instant_mail_event(notification_id)
+    return _retry_when_rolled_back(lambda: instant_mail_event(notification_id))
 
 
 @task(queue_name="email")
@@ -79,7 +106,7 @@ def notification_window_close(window_id: int) -> str:
     """A thread's mail window has ended: send what it gathered, once."""
     from forum.services.notifications import instant_mail_window_close
 
-    return instant_mail_window_close(window_id)
+    return _retry_when_rolled_back(lambda: instant_mail_window_close(window_id))
 
 
 @task(queue_name="email")

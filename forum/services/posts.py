@@ -195,7 +195,15 @@ def post_create(
     check_post_rate(actor)
     try:
         with transaction.atomic():
-            thread = Thread.objects.select_for_update().select_related("category").get(pk=thread.pk)
+            # FOR NO KEY UPDATE of the thread row alone: it serialises the numbering, yet lets
+            # other transactions check their foreign keys to the thread (FOR KEY SHARE) meanwhile.
+            # A plain FOR UPDATE blocked those checks, and a mail task that had locked a
+            # notification this reply was about to update ended in a deadlock.
+            thread = (
+                Thread.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("category")
+                .get(pk=thread.pk)
+            )
             permissions.check_reply(actor, thread)
             held = needs_approval(actor)
             post = _add_post(thread, actor, body, client_token, held=held)
