@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-prepare lint format messages compilemessages migrate demo chromium clean help bench-data bench bench-live bench-digest
+.PHONY: run test test-prepare lint format messages compilemessages migrate demo chromium clean help bench-data bench bench-live bench-digest bench-load
 
 help:
 	@echo "make run    – installieren, migrieren, Demo laden, Server auf http://$(HOST):$(PORT)"
@@ -18,6 +18,10 @@ $(BIN)/python:
 # Reinstall only when the dependency list changed.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[bench]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
@@ -103,3 +107,15 @@ bench-live: $(VENV)/.installed compilemessages
 # processes into a counting mail backend. Needs make bench-data with the same DATABASE_URL.
 bench-digest: $(VENV)/.installed compilemessages
 	$(BIN)/python -m bench.digest
+
+# Load and faults (bench/load.py): 200 members for 60 s through nginx and three uvicorn workers,
+# two task workers, a private Redis; first undisturbed, then with Redis, an ASGI worker and a
+# task worker restarted; then a consistency check. Needs make bench-data with the same
+# DATABASE_URL (PostgreSQL). nginx is installed with apt-get when missing. About 4 minutes.
+bench-load: $(VENV)/.installed $(VENV)/.installed-bench compilemessages
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installiere Debians nginx für die Lastmessung …"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq nginx-light; fi; }
+	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench}" \
+	$(BIN)/python -m bench.load

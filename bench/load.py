@@ -9,13 +9,15 @@ private ``redis-server`` on its own port (``BENCH_LOAD_REDIS_PORT``, 6391), star
 that restarting it disturbs nobody else on the machine.
 
 ``BENCH_LOAD_MEMBERS`` simulated members (200, the members of ``make bench-data``, each with
-its own session created in the session store) browse for ``BENCH_LOAD_SECONDS`` (60): home
-page, a category, a thread, a search, the notification centre and its catch-up endpoint, with
-a think time of ``BENCH_LOAD_THINK`` seconds (0.2 to 1.0) between requests; about every fourth
-round a member replies (CSRF token from the thread page's form, a unique token in the text,
-staying under the posting limit of 5 a minute: the limits are not changed). Twenty of them
-also keep a WebSocket open on ``/ws/live/``, as a browser tab does, and poll the catch-up
-endpoint while it is closed.
+its own session created in the session store) walk the site for ``BENCH_LOAD_SECONDS`` (60),
+each step drawn with the weights of ``ACTIONS``: home page, a category, a thread, a search, the
+notification centre and its catch-up endpoint, and about one step in nine a reply (the thread
+page first for the form's CSRF token, a unique token in the text, in one of the five threads
+the member watches), with a think time of ``BENCH_LOAD_THINK`` seconds (1 to 4) between
+steps. The posting limits are not changed: at this pace a member stays under 5 a minute.
+``BENCH_LOAD_SOCKETS`` of them (20) also keep a WebSocket open on ``/ws/live/``, as a browser
+tab does, and call the catch-up endpoint after every close before reconnecting. A read-only
+warm-up of ``BENCH_LOAD_WARMUP`` seconds (10) comes first and is not counted.
 
 Two runs, one after the other on the same stack:
 
@@ -81,7 +83,7 @@ TASK_WORKERS = int(os.environ.get("BENCH_LOAD_TASK_WORKERS", "2"))
 PORT = int(os.environ.get("BENCH_LOAD_PORT", "8780"))  # nginx; workers on PORT+1 …
 REDIS_PORT = int(os.environ.get("BENCH_LOAD_REDIS_PORT", "6391"))
 FAULTS = os.environ.get("BENCH_LOAD_FAULTS", "1") != "0"
-THINK = tuple(float(x) for x in os.environ.get("BENCH_LOAD_THINK", "0.2-1.0").split("-"))
+THINK = tuple(float(x) for x in os.environ.get("BENCH_LOAD_THINK", "1-4").split("-"))
 SOCKETS = int(os.environ.get("BENCH_LOAD_SOCKETS", "20"))
 REPLY_THREADS = 40
 WATCHED_PER_MEMBER = 5
@@ -169,7 +171,6 @@ class Stack:
             DJANGO_SETTINGS_MODULE="config.settings",
             EMAIL_URL=f"filemail:///{MAIL_DIR}",  # environ drops one slash
             SITE_URL=f"http://{HOST}:{PORT}",
-            DATABASE_POOL_MAX="8",
             LOG_LEVEL="WARNING",
         )
 
@@ -224,6 +225,9 @@ class Stack:
                 *("--host", HOST, "--port", str(self.worker_port(index))),
                 *("--ws", "websockets-sansio", "--lifespan", "off", "--proxy-headers"),
                 *("--no-access-log", "--no-server-header", "--log-level", "warning"),
+                # Longer than nginx keeps an idle upstream connection (keepalive_timeout 60s):
+                # otherwise uvicorn may close one just as nginx sends a request on it.
+                *("--timeout-keep-alive", "75"),
             ],
         )
 
@@ -315,6 +319,7 @@ http {{
     upstream forum {{
 {upstream}
         keepalive 64;
+        keepalive_timeout 60s;
     }}
     server {{
         listen {host}:{port};
@@ -660,7 +665,8 @@ async def socket_loop(index: int, client: dict, setup: dict, base: str, deadline
                     if time.monotonic() < deadline:
                         rec.sockets[f"closed {code}"] += 1
             except (TimeoutError, aiohttp.ClientError) as exc:
-                rec.sockets[f"connect failed: {type(exc).__name__}"] += 1
+                status = getattr(exc, "status", "")
+                rec.sockets[f"connect failed: {type(exc).__name__} {status}".strip()] += 1
             if time.monotonic() >= deadline:
                 return
             # Closed: catch up over HTTP (what the page does), then reconnect.
@@ -671,32 +677,38 @@ async def socket_loop(index: int, client: dict, setup: dict, base: str, deadline
             delay = min(delay * 2, 8.0)
 
 
-async def faults(stack: Stack, started: float, rec: Recorder) -> list[dict]:
+async def faults(stack: Stack, started: float) -> list[dict]:
+    """The fault plan, each fault at its time (send_digests may take a while)."""
     done: list[dict] = []
-    for at, fault in FAULT_PLAN:
+
+    async def one(at: float, fault: str) -> None:
         await asyncio.sleep(max(0.0, started + at - time.monotonic()))
         t = round(time.monotonic() - started, 1)
         if fault == "task_worker":
             await asyncio.to_thread(stack.kill, "tasks-0")
-            stack.start_task_worker(0)
-            done.append({"t": t, "fault": "Task-Worker 0: SIGKILL, neu gestartet"})
             stack.killed_task_worker_at = time.monotonic()
+            stack.start_task_worker(0)
+            entry = {"t": t, "fault": "Task-Worker 0: SIGKILL, neu gestartet"}
         elif fault == "redis":
             await asyncio.to_thread(stack.stop_redis)
             await asyncio.sleep(REDIS_DOWN_SECONDS)
             await asyncio.to_thread(stack.start_redis)
-            done.append({"t": t, "fault": f"Redis: SHUTDOWN NOSAVE, {REDIS_DOWN_SECONDS:g} s aus"})
+            entry = {"t": t, "fault": f"Redis: SHUTDOWN NOSAVE, {REDIS_DOWN_SECONDS:g} s aus"}
         elif fault == "asgi_worker":
             await asyncio.to_thread(stack.kill, "asgi-0")
             stack.start_asgi(0)
             await asyncio.to_thread(stack.wait_asgi, 0)
             took = round(time.monotonic() - started - t, 1)
-            done.append({"t": t, "fault": f"ASGI-Worker 0: SIGKILL, nach {took} s wieder da"})
-        elif fault == "digests":
+            entry = {"t": t, "fault": f"ASGI-Worker 0: SIGKILL, nach {took} s wieder da"}
+        else:
             output = await asyncio.to_thread(stack.manage, "send_digests")
-            done.append({"t": t, "fault": "send_digests", "output": output[-300:]})
-        log(f"  t={t:5.1f} s  {done[-1]['fault']}")
-    return done
+            took = round(time.monotonic() - started - t, 1)
+            entry = {"t": t, "fault": f"send_digests ({took} s)", "output": output[-300:]}
+        done.append(entry)
+        log(f"  t={t:5.1f} s  {entry['fault']}")
+
+    await asyncio.gather(*(one(at, fault) for at, fault in FAULT_PLAN))
+    return sorted(done, key=lambda entry: entry["t"])
 
 
 async def run_load(
@@ -721,7 +733,7 @@ async def run_load(
         asyncio.create_task(socket_loop(i, c, setup, base, deadline, rec))
         for i, c in enumerate(clients[:SOCKETS])
     ]
-    fault_task = asyncio.create_task(faults(stack, started, rec)) if with_faults else None
+    fault_task = asyncio.create_task(faults(stack, started)) if with_faults else None
     load_before = os.getloadavg()[0]
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
