@@ -382,3 +382,56 @@ def test_the_last_moderator_is_told_why_on_the_page(client, network):
     assert refused.status_code == 403
     moderator.refresh_from_db()
     assert moderator.erased_at is None
+
+
+@pytest.mark.django_db
+def test_all_their_sessions_end_and_nobody_elses(member, other):
+    from django.test import Client
+
+    phone, desk, theirs = Client(), Client(), Client()
+    phone.force_login(member)
+    desk.force_login(member)
+    theirs.force_login(other)
+    assert Session.objects.count() == 3
+
+    erase_account(member, actor=member)
+
+    (left,) = Session.objects.all()
+    assert left.get_decoded()[SESSION_KEY] == str(other.pk)
+    assert theirs.get(reverse("accounts:profile_edit")).status_code == 200
+    assert desk.get(reverse("accounts:profile_edit")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_admin_history_loses_their_address_and_name(member):
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    operator = User.objects.create_user(
+        email="ops@agentur.example.org", handle="ops", is_staff=True
+    )
+    invitation = Invitation.objects.create(
+        email=EMAIL,
+        organisation=Organisation.objects.get(slug="innovationsagentur"),
+        token="u" * 40,
+        expires_at=timezone.now(),
+    )
+    for obj in (invitation, member):
+        LogEntry.objects.create(
+            user=operator,
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+            object_repr=str(obj),
+            action_flag=CHANGE,
+            change_message="[]",
+        )
+
+    erase_account(member, actor=operator)
+
+    reprs = sorted(LogEntry.objects.values_list("object_repr", flat=True))
+    assert reprs == sorted(
+        [
+            "[gelöscht] → Innovationsagentur Stadtumbau NRW",
+            f"ehemaliges Mitglied ({member.pseudonym})",
+        ]
+    ), reprs
