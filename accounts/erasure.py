@@ -259,14 +259,22 @@ def erase_account(user: User, *, actor: User | None = None, reason: str = "") ->
     retention). Erasing an erased account does nothing. Raises ErasureRefused for the last
     moderator or operator and for actors without the right.
     """
-    from django.contrib.auth import get_user_model
-
     from forum.models import AuditEntry
     from forum.services.audit import audit_record
 
     check_erase(actor, user)
     with transaction.atomic():
-        user = get_user_model().objects.select_for_update().get(pk=user.pk)
+        if user.is_staff or user.has_perm("accounts.moderate"):
+            # Two moderators leaving at once must not both pass as "not the last one": lock
+            # every holder of the roles (in one order, so two erasures cannot deadlock).
+            holders = User.objects.filter(_holders_of("moderate") | Q(is_staff=True))
+            list(
+                User.objects.select_for_update()
+                .filter(pk__in=holders.values("pk"))
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        user = User.objects.select_for_update().get(pk=user.pk)
         if user.erased_at is not None:
             return user
         check_erase(actor, user)  # again, under the lock
