@@ -125,7 +125,30 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
-    actions = ["approve_membership"]
+    actions = ["approve_membership", "erase_accounts"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting the row would leave the person's name in audit labels and take their
+        # posts' authorship; accounts go through erase_account (the action below).
+        return False
+
+    @admin.action(description=_("Konten löschen (anonymisieren; Beiträge bleiben)"))
+    def erase_accounts(self, request, queryset):
+        from .erasure import ErasureRefused, erase_account
+
+        erased = 0
+        for user in queryset.filter(erased_at__isnull=True):
+            label = str(user)
+            try:
+                erase_account(user, actor=request.user, reason="Durch den Betrieb gelöscht")
+            except ErasureRefused as exc:
+                self.message_user(request, f"{label}: {exc}", messages.ERROR)
+            else:
+                erased += 1
+        if erased:
+            self.message_user(
+                request, _("%(n)d Konto/Konten gelöscht (anonymisiert).") % {"n": erased}
+            )
 
     @admin.action(
         description=_("Mitgliedschaft bestätigen (Organisation laut Profil oder Vorschlag)")

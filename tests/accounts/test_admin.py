@@ -77,3 +77,22 @@ class TestAdmin:
         client.force_login(operator)
         page = client.get(f"/admin/accounts/user/{operator.pk}/change/").content.decode()
         assert 'name="membership"' not in page
+
+
+@pytest.mark.django_db
+def test_operators_erase_accounts_through_the_action_never_by_deleting(client, operator):
+    member = make_user(email="weg@bochum.de", handle="weg-damit", name="Wera Weg")
+    client.force_login(operator)
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "erase_accounts", "_selected_action": [member.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    member.refresh_from_db()
+    assert member.erased_at is not None and member.display_name == "ehemaliges Mitglied"
+    entry = AuditEntry.objects.get(action="member.erased")
+    assert entry.actor_id == operator.pk and entry.reason == "Durch den Betrieb gelöscht"
+    assert client.get(f"/admin/accounts/user/{member.pk}/delete/").status_code == 403
+    actions = client.get("/admin/accounts/user/").content.decode()
+    assert "delete_selected" not in actions and "erase_accounts" in actions
