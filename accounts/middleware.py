@@ -16,6 +16,10 @@ TERMS_EXEMPT_PREFIXES = (
     "/accounts/terms/",
     "/accounts/logout/",
     "/accounts/confirm-email/",
+    # Whoever does not accept new terms may still take their data and delete the account.
+    "/accounts/profile/daten/",
+    "/accounts/profile/loeschen/",
+    "/accounts/konto-geloescht/",
     "/static/",
     "/media/",
     "/healthz",

@@ -435,3 +435,20 @@ def test_the_admin_history_loses_their_address_and_name(member):
             f"ehemaliges Mitglied ({member.pseudonym})",
         ]
     ), reprs
+
+
+@pytest.mark.django_db
+def test_someone_who_does_not_accept_new_terms_can_still_leave(client, member):
+    from django.core.cache import cache
+
+    from accounts.models import TermsVersion
+    from accounts.services import terms_publish
+
+    client.force_login(member)
+    terms_publish(None, terms=TermsVersion.objects.create(version="9.0", body="Neu"))
+    cache.clear()
+    assert client.get("/").status_code == 302  # everything else asks for the new terms
+    assert client.get(URL).status_code == 200
+    response = client.post(URL, {"password": PASSWORD, "confirmation": "LÖSCHEN"})
+    assert response.status_code == 302
+    assert "Ihr Konto wurde gelöscht" in client.get(response["Location"]).content.decode()
