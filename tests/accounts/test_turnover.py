@@ -583,3 +583,31 @@ def test_the_admin_shows_departure_and_deputy_read_only(member, ben, moderator):
     html = client.get(url).content.decode()
     assert "Personalwechsel" in html and ben.display_name in html
     assert 'name="departed_at' not in html and 'name="successor"' not in html
+
+
+def test_a_taken_over_question_passes_on_when_the_successor_leaves_too(
+    member, ben, cara, moderator, public, network
+):
+    dora = make_member(email="dora.fink@bochum.de", handle="dora-fink")
+    question = make_thread(member, category=public, title="Wer fördert Hofbegrünung?")
+    turnover.mark_departed(member, actor=moderator, successor=ben, reason=REASON)
+    turnover.mark_departed(_fresh(ben), actor=moderator, successor=dora, reason=REASON)
+    question.refresh_from_db()
+    assert question.taken_over_by_id == dora.pk
+    assert permissions.can_accept_answer(dora, question)
+    assert [q.pk for q in turnover.open_questions(dora)] == [question.pk]
+    # Undoing the first departure gives the asker her question back.
+    turnover.undo_departed(_fresh(member), actor=moderator, reason="Sie ist zurück.")
+    question.refresh_from_db()
+    assert question.taken_over_by_id is None
+
+
+def test_a_departed_member_hears_nothing_of_what_they_followed(
+    member, ben, cara, moderator, public
+):
+    thread = make_thread(member, category=public, kind="discussion", title="Hofprogramm 2027")
+    turnover.mark_departed(member, actor=moderator, successor=ben, reason=REASON)
+    before = Notification.objects.filter(recipient=member).count()
+    post_create(cara, thread=thread, body="Eine neue Antwort.")
+    assert Notification.objects.filter(recipient=member).count() == before
+    assert _notifications(ben, Kind.REPLY)  # the successor follows it now
