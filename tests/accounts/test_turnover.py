@@ -611,3 +611,15 @@ def test_a_departed_member_hears_nothing_of_what_they_followed(
     post_create(cara, thread=thread, body="Eine neue Antwort.")
     assert Notification.objects.filter(recipient=member).count() == before
     assert _notifications(ben, Kind.REPLY)  # the successor follows it now
+
+
+def test_the_successor_gets_an_email_and_the_departed_member_none(
+    member, ben, moderator, public, mailoutbox, django_capture_on_commit_callbacks
+):
+    question = make_thread(member, category=public, title="Wer fördert Hofbegrünung?")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        turnover.mark_departed(member, actor=moderator, successor=ben, reason=REASON)
+    assert [m.to for m in mailoutbox] == [[ben.email]]
+    body = mailoutbox[0].body
+    assert "nicht mehr aktiv" in body and question.title in body
