@@ -31,7 +31,10 @@ moderation record stay coherent; only addresses are taken out); their name where
 people wrote it in free prose (no reliable way to tell "Anna Schmidt" the person from the
 same words meaning something else, and rewriting others' words is not ours to do).
 Sessions of non-database session engines cannot be listed; they end anyway because the
-password hash, which every session is bound to, changes.
+password hash, which every session is bound to, changes. The database holds no IP addresses
+(allauth's usersessions, which would, is not installed; its rows go if it ever is); the web
+server's access logs are the operator's to rotate. Names shorter than three characters are
+not searched for (they would match inside ordinary words).
 """
 
 from __future__ import annotations

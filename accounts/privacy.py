@@ -7,7 +7,7 @@ the long lists (posts, notifications, read states) are read in chunks, so that a
 costs disk, not RAM. Every list is one query (plus its prefetches per chunk of
 ``CHUNK_SIZE`` rows), however many rows it has.
 
-Deletion and anonymisation (issue 8) are not here yet.
+Deletion and anonymisation: accounts/erasure.py; retention: accounts/retention.py.
 """
 
 from __future__ import annotations
