@@ -13,7 +13,7 @@ its own session created in the session store) walk the site for ``BENCH_LOAD_SEC
 each step drawn with the weights of ``ACTIONS``: home page, a category, a thread, a search, the
 notification centre and its catch-up endpoint, and about one step in nine a reply (the thread
 page first for the form's CSRF token, a unique token in the text, in one of the five threads
-the member watches), with a think time of ``BENCH_LOAD_THINK`` seconds (1 to 4) between
+the member watches), with a think time of ``BENCH_LOAD_THINK`` seconds (2 to 8) between
 steps. The posting limits are not changed: at this pace a member stays under 5 a minute.
 ``BENCH_LOAD_SOCKETS`` of them (20) also keep a WebSocket open on ``/ws/live/``, as a browser
 tab does, and call the catch-up endpoint after every close before reconnecting. A read-only
@@ -83,7 +83,7 @@ TASK_WORKERS = int(os.environ.get("BENCH_LOAD_TASK_WORKERS", "2"))
 PORT = int(os.environ.get("BENCH_LOAD_PORT", "8780"))  # nginx; workers on PORT+1 …
 REDIS_PORT = int(os.environ.get("BENCH_LOAD_REDIS_PORT", "6391"))
 FAULTS = os.environ.get("BENCH_LOAD_FAULTS", "1") != "0"
-THINK = tuple(float(x) for x in os.environ.get("BENCH_LOAD_THINK", "1-4").split("-"))
+THINK = tuple(float(x) for x in os.environ.get("BENCH_LOAD_THINK", "2-8").split("-"))
 SOCKETS = int(os.environ.get("BENCH_LOAD_SOCKETS", "20"))
 REPLY_THREADS = 40
 WATCHED_PER_MEMBER = 5
@@ -262,7 +262,7 @@ class Stack:
         temp.mkdir(parents=True, exist_ok=True)
         temp.chmod(0o777)  # nginx's worker processes may run as nobody
         upstream = "\n".join(
-            f"        server {HOST}:{self.worker_port(i)} max_fails=1 fail_timeout=2s;"
+            f"        server {HOST}:{self.worker_port(i)} max_fails=2 fail_timeout=3s;"
             for i in range(WORKERS)
         )
         config = RUN_DIR / "nginx.conf"
@@ -323,6 +323,21 @@ http {{
     }}
     server {{
         listen {host}:{port};
+        location /ws/ {{
+            proxy_pass http://forum;
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            # Sockets live long; the page pings every 25 s. A refused handshake may try the
+            # next worker, a slow one is waited for (it would only add to that worker's load).
+            proxy_next_upstream error;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 3600s;
+            proxy_send_timeout 3600s;
+        }}
         location / {{
             proxy_pass http://forum;
             proxy_http_version 1.1;
@@ -332,8 +347,10 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             # A worker that died or refuses: GET and HEAD go to the next one; a POST is never
-            # sent twice by the proxy (the client resends it with its client token).
-            proxy_next_upstream error timeout http_502 http_503;
+            # sent twice by the proxy (the client resends it with its client token). A slow
+            # answer is waited for, not sent to a second worker, and does not count as a
+            # failure: under load one slow page would otherwise mark every worker as down.
+            proxy_next_upstream error http_502 http_503;
             proxy_next_upstream_tries 3;
             proxy_connect_timeout 2s;
             proxy_read_timeout 60s;
@@ -507,7 +524,7 @@ class Recorder:
         self.server_errors: list[dict] = []
         self.replies: list[dict] = []
         self.sockets = Counter()
-        self.timeline: list[tuple[float, str]] = []
+        self.ws_connect: list[float] = []  # seconds from request to open socket
 
     def record(self, kind: str, status: int, seconds: float) -> None:
         self.samples[kind].append(seconds)
@@ -629,50 +646,49 @@ async def reply(http, rec, thread: dict, client: dict, run: str, n: int, rng) ->
         await asyncio.sleep(1.0 + rng.random())
 
 
-async def socket_loop(index: int, client: dict, setup: dict, base: str, deadline, rec) -> None:
-    """A browser tab's live socket: reconnect with back-off, poll while it is closed."""
+async def socket_loop(client: dict, setup: dict, base: str, phase: dict) -> None:
+    """A browser tab's live socket for all runs: reconnect with back-off, poll while it is
+    closed. Counts go to the recorder of the current run (``phase["rec"]``)."""
     import aiohttp
     from yarl import URL
 
     jar = aiohttp.CookieJar(unsafe=True)
     jar.update_cookies({setup["session_cookie"]: client["session"]}, URL(base))
+    closing = (
+        aiohttp.WSMsgType.CLOSE,
+        aiohttp.WSMsgType.CLOSED,
+        aiohttp.WSMsgType.CLOSING,
+        aiohttp.WSMsgType.ERROR,
+    )
     async with aiohttp.ClientSession(base, cookie_jar=jar) as http:
         delay = 1.0
-        while time.monotonic() < deadline:
+        while not phase["stop"]:
+            began = time.monotonic()
             try:
-                async with http.ws_connect(
-                    "/ws/live/", origin=base, heartbeat=None, timeout=aiohttp.ClientWSTimeout(10)
-                ) as ws:
-                    rec.sockets["opened"] += 1
+                async with http.ws_connect("/ws/live/", origin=base, heartbeat=None) as ws:
+                    phase["rec"].ws_connect.append(time.monotonic() - began)
+                    phase["rec"].sockets["opened"] += 1
                     delay = 1.0
-                    while time.monotonic() < deadline:
+                    while not phase["stop"]:
                         try:
-                            message = await ws.receive(
-                                timeout=max(0.1, deadline - time.monotonic())
-                            )
+                            message = await ws.receive(timeout=1.0)
                         except TimeoutError:
-                            break
+                            continue
                         if message.type == aiohttp.WSMsgType.TEXT:
-                            rec.sockets["messages"] += 1
-                        elif message.type in (
-                            aiohttp.WSMsgType.CLOSE,
-                            aiohttp.WSMsgType.CLOSED,
-                            aiohttp.WSMsgType.CLOSING,
-                            aiohttp.WSMsgType.ERROR,
-                        ):
+                            phase["rec"].sockets["messages"] += 1
+                        elif message.type in closing:
                             break
-                    code = ws.close_code
-                    if time.monotonic() < deadline:
-                        rec.sockets[f"closed {code}"] += 1
+                    if not phase["stop"]:
+                        phase["rec"].sockets[f"closed {ws.close_code}"] += 1
             except (TimeoutError, aiohttp.ClientError) as exc:
                 status = getattr(exc, "status", "")
-                rec.sockets[f"connect failed: {type(exc).__name__} {status}".strip()] += 1
-            if time.monotonic() >= deadline:
+                phase["rec"].sockets[f"connect failed: {type(exc).__name__} {status}".strip()] += 1
+            if phase["stop"]:
                 return
             # Closed: catch up over HTTP (what the page does), then reconnect.
-            answer = await request(http, rec, "catch_up", "GET", "/notifications/seit/")
+            answer = await request(http, phase["rec"], "catch_up", "GET", "/notifications/seit/")
             if answer is not None and answer[0] == 200:
-                rec.sockets["polls while closed"] += 1
+                phase["rec"].sockets["polls while closed"] += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, 8.0)
 
@@ -715,23 +731,18 @@ async def run_load(
     stack: Stack,
     setup: dict,
     run: str,
+    rec: Recorder,
     *,
     with_faults: bool = False,
     seconds: float = SECONDS,
     with_replies: bool = True,
 ) -> dict:
     base = f"http://{HOST}:{PORT}"
-    rec = Recorder()
     started = time.monotonic()
     deadline = started + seconds
-    clients = setup["clients"]
     tasks = [
         asyncio.create_task(member_loop(i, c, setup, base, deadline, rec, run, with_replies))
-        for i, c in enumerate(clients)
-    ]
-    tasks += [
-        asyncio.create_task(socket_loop(i, c, setup, base, deadline, rec))
-        for i, c in enumerate(clients[:SOCKETS])
+        for i, c in enumerate(setup["clients"])
     ]
     fault_task = asyncio.create_task(faults(stack, started)) if with_faults else None
     load_before = os.getloadavg()[0]
@@ -739,6 +750,34 @@ async def run_load(
     elapsed = time.monotonic() - started
     done = await fault_task if fault_task else []
     return {"recorder": rec, "seconds": elapsed, "faults": done, "load_before": load_before}
+
+
+async def all_runs(stack: Stack, setup: dict) -> tuple[dict, list[dict]]:
+    """Warm-up, steady and fault runs, with the live sockets open throughout."""
+    base = f"http://{HOST}:{PORT}"
+    phase = {"rec": Recorder(), "stop": False}
+    sockets = [
+        asyncio.create_task(socket_loop(c, setup, base, phase)) for c in setup["clients"][:SOCKETS]
+    ]
+    runs: dict = {}
+    replies: list[dict] = []
+    try:
+        if WARMUP:
+            log(f"Aufwärmen: {WARMUP:g} s nur lesend (füllt Caches und Pools, nicht gezählt) …")
+            await run_load(stack, setup, "warmup", phase["rec"], seconds=WARMUP, with_replies=False)
+        for run, with_faults in [("steady", False), ("fault", True)]:
+            if with_faults and not FAULTS:
+                continue
+            log(f"Lauf {run}: {SECONDS:g} s …")
+            phase["rec"] = Recorder()
+            result = await run_load(stack, setup, run, phase["rec"], with_faults=with_faults)
+            replies += result["recorder"].replies
+            runs[run] = summarize(result)
+            log(table(run, runs[run]))
+    finally:
+        phase["stop"] = True
+        await asyncio.gather(*sockets, return_exceptions=True)
+    return runs, replies
 
 
 # --- Reports --------------------------------------------------------------------------------
@@ -786,6 +825,11 @@ def summarize(result: dict) -> dict:
             "never_answered": sum(not r["acknowledged"] and not r["refused"] for r in replies),
         },
         "sockets": dict(rec.sockets),
+        "socket_handshake_ms": {
+            "n": len(rec.ws_connect),
+            "p50": round(percentile(rec.ws_connect, 0.5) * 1000, 1),
+            "max": round(max(rec.ws_connect, default=0.0) * 1000, 1),
+        },
         "faults": result["faults"],
         "load_average_1m_before": round(result["load_before"], 2),
     }
@@ -799,7 +843,7 @@ def table(name: str, s: dict) -> str:
         f"  Status {s['status']}; Serverfehler (5xx der Anwendung) {s['server_errors']}; "
         f"unterwegs gescheitert {s['failed_in_flight']} {s['failed_in_flight_by_kind'] or ''}",
         f"  Antworten: {s['replies']}",
-        f"  WebSockets: {s['sockets']}",
+        f"  WebSockets: {s['sockets']}, Handshake ms {s['socket_handshake_ms']}",
         "  " + head,
     ]
     for kind, k in s["kinds"].items():
@@ -1176,19 +1220,7 @@ def main() -> None:
         for i in range(WORKERS):
             stack.wait_asgi(i)
         stack.start_nginx()
-        runs = {}
-        replies: list[dict] = []
-        if WARMUP:
-            log(f"Aufwärmen: {WARMUP:g} s nur lesend (füllt Caches und Pools, nicht gezählt) …")
-            asyncio.run(run_load(stack, setup, "warmup", seconds=WARMUP, with_replies=False))
-        for run, with_faults in [("steady", False), ("fault", True)]:
-            if with_faults and not FAULTS:
-                continue
-            log(f"Lauf {run}: {SECONDS:g} s …")
-            result = asyncio.run(run_load(stack, setup, run, with_faults=with_faults))
-            replies += result["recorder"].replies
-            runs[run] = summarize(result)
-            log(table(run, runs[run]))
+        runs, replies = asyncio.run(all_runs(stack, setup))
         settled = settle(stack, stack.killed_task_worker_at)
         consistency = check(stack, setup, replies, watchers_before)
     except KeyboardInterrupt:

@@ -139,9 +139,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=10),
-            # Seconds a request waits for a free connection before it fails. Under a burst,
-            # answering late beats a server error; proxies wait 60 s (make bench-load).
-            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=30),
+            # Seconds a request waits for a free connection before it fails: a little less than
+            # the reverse proxy waits for an answer (nginx: 60 s). Under a burst or while a
+            # worker restarts, answering late beats a server error (make bench-load).
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=55),
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
