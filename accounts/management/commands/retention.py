@@ -23,16 +23,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool = False, **options):
         report = retention_run(dry_run=dry_run)
-        would = "würde " if dry_run else ""
         months = settings.FORUM_RETENTION_MONTHS
         self.stdout.write(
             f"Aufbewahrung: {months} Monate ohne Anmeldung" + (" (Probelauf)" if dry_run else "")
         )
         # Pseudonyms only: this output may end up in a log that outlives the accounts.
+        warned, erased = ("würde warnen", "würde löschen") if dry_run else ("gewarnt", "gelöscht")
         for user in report.warned:
-            self.stdout.write(f"  {would}warnen: {user.pseudonym}")
+            self.stdout.write(f"  {warned}: {user.pseudonym}")
         for user in report.erased:
-            self.stdout.write(f"  {would}löschen: {user.pseudonym}")
+            self.stdout.write(f"  {erased}: {user.pseudonym}")
         for user, reason in report.kept:
             self.stdout.write(f"  behalten: {user.pseudonym} – {reason}")
         self.stdout.write(
