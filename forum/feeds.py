@@ -28,6 +28,7 @@ from accounts.models import Organisation, User
 
 from .models import Category, Post, Thread
 from .permissions import is_public_category, visible_threads
+from .selectors import visible_tags
 
 THREADS_PER_FEED = 30
 POSTS_PER_FEED = 50
@@ -184,7 +185,8 @@ class CategoryFeed(LatestThreadsFeed):
 
 class TagFeed(LatestThreadsFeed):
     def get_object(self, request, slug: str) -> Tag:
-        tag = Tag.objects.filter(slug=slug).first()
+        # Only a tag a visitor may know of: one used solely in private categories is unknown.
+        tag = visible_tags(AnonymousUser()).filter(slug=slug).first()
         if tag is None:
             raise Http404
         return tag

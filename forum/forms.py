@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 
 from forum.models import ProjectProfile, Thread
@@ -352,8 +353,10 @@ class SearchForm(forms.Form):
     )
     sortierung = forms.ChoiceField(label=_("Sortierung"), required=False, choices=SORTS)
 
-    def __init__(self, data, *, categories, organisations):
+    def __init__(self, data, *, categories, organisations, user=None):
         super().__init__(data)
+        # Whose search: a tag only on threads this person may not read is unknown to them.
+        self.user = user if user is not None else AnonymousUser()
         self.categories = {c.slug: c for c in categories}
         self.fields["themenfeld"].choices = [
             ("", _("alle")),
@@ -377,7 +380,7 @@ class SearchForm(forms.Form):
         name = self.cleaned_data["schlagwort"].strip()
         if not name:
             return None
-        tag = tag_by_name(name)
+        tag = tag_by_name(name, self.user)
         if tag is None:
             raise forms.ValidationError(
                 _("Ein Schlagwort „%(name)s“ gibt es nicht."), params={"name": name}

@@ -368,14 +368,40 @@ def tags_with_counts(user, query: str = "") -> QuerySet[Tag]:
     return tags
 
 
-def tag_by_slug(slug: str) -> Tag | None:
-    return Tag.objects.filter(slug=slug).first()
+def visible_tags(user) -> QuerySet[Tag]:
+    """Tags a person may know of: on a thread or a collection they may read, or followed by
+    them. A tag used only in a private category (or on hidden threads) does not exist for
+    others: its page, feed and search filter answer as for an unknown tag."""
+    from taggit.models import TaggedItem
+
+    from .permissions import visible_collections
+
+    def used_on(model: str, objects: QuerySet) -> Exists:
+        return Exists(
+            TaggedItem.objects.filter(
+                tag=OuterRef("pk"),
+                content_type__app_label="forum",
+                content_type__model=model,
+                object_id__in=objects.values("pk"),
+            )
+        )
+
+    condition = used_on("thread", visible_threads(user)) | used_on(
+        "collection", visible_collections(user)
+    )
+    if user.is_authenticated:
+        condition |= Exists(TagFollow.objects.filter(user=user, tag=OuterRef("pk")))
+    return Tag.objects.filter(condition)
 
 
-def tag_by_name(name: str) -> Tag | None:
+def tag_by_slug(slug: str, user) -> Tag | None:
+    return visible_tags(user).filter(slug=slug).first()
+
+
+def tag_by_name(name: str, user) -> Tag | None:
     """A tag by its name (any case) or slug, as people type it into a filter."""
     name = name.strip().lstrip("#")
-    return Tag.objects.filter(Q(name__iexact=name) | Q(slug=name.lower())).first()
+    return visible_tags(user).filter(Q(name__iexact=name) | Q(slug=name.lower())).first()
 
 
 def tag_follow_level(user, tag: Tag) -> str:

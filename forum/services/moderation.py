@@ -585,20 +585,30 @@ def _move_follows(source: Thread, target: Thread) -> None:
     Bookmark.objects.filter(thread=source).update(thread=target)
 
 
-def moved_post_url(thread_id: int, number: int) -> str | None:
-    """Where post ``number`` of thread ``thread_id`` stands now, if it was moved."""
+def moved_post_url(thread_id: int, number: int, *, reader) -> str | None:
+    """Where post ``number`` of thread ``thread_id`` stands now, if it was moved to a thread
+    the reader may read (its address carries the title: it must not reach others)."""
     move = (
         PostMove.objects.filter(old_thread_id=thread_id, old_number=number)
-        .select_related("post__thread")
+        .select_related("post__thread__category")
         .first()
     )
-    return move.post.get_absolute_url() if move is not None else None
+    if move is None or not permissions.can_view_thread(reader, move.post.thread):
+        return None
+    return move.post.get_absolute_url()
 
 
-def moved_posts_map(thread_id: int) -> dict[int, str]:
-    """Old number → new address of every post moved out of a thread (for old #post-N links)."""
-    moves = PostMove.objects.filter(old_thread_id=thread_id).select_related("post__thread")
-    return {m.old_number: m.post.get_absolute_url() for m in moves}
+def moved_posts_map(thread_id: int, *, reader) -> dict[int, str]:
+    """Old number → new address of every post moved out of a thread (for old #post-N links),
+    leaving out those now in threads the reader may not read."""
+    moves = PostMove.objects.filter(old_thread_id=thread_id).select_related(
+        "post__thread__category"
+    )
+    return {
+        m.old_number: m.post.get_absolute_url()
+        for m in moves
+        if permissions.can_view_thread(reader, m.post.thread)
+    }
 
 
 # --- Appeals ----------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def tag_list(request):
 
 
 def tag_detail(request, slug: str):
-    tag = selectors.tag_by_slug(slug)
+    tag = selectors.tag_by_slug(slug, request.user)
     if tag is None:
         raise Http404
     context = _list_context(request, _filters_from(request, tag=tag))
@@ -108,7 +108,7 @@ def tag_suggest(request):
 @require_POST
 @login_required
 def tag_follow(request, slug: str):
-    tag = selectors.tag_by_slug(slug)
+    tag = selectors.tag_by_slug(slug, request.user)
     if tag is None:
         raise Http404
     level = request.POST.get("level", "")

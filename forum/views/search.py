@@ -28,6 +28,7 @@ def search(request):
         request.GET or None,
         categories=list(selectors.categories_for(request.user)),
         organisations=list(organisations_for_choice().only("slug", "name")),
+        user=request.user,
     )
     filters, raw, newest = ThreadFilters(), "", False
     if form.is_bound:

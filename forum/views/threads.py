@@ -67,15 +67,16 @@ def _get_thread(request, pk: int) -> Thread:
     return thread
 
 
-def _merged_redirect(merged: Thread, number: str = ""):
+def _merged_redirect(request, merged: Thread, number: str = ""):
     """To the thread it was merged into; old post numbers map to the posts' new ones (a
-    browser keeps a #post-N fragment across the redirect, so the new page maps those too)."""
+    browser keeps a #post-N fragment across the redirect, so the new page maps those too).
+    Only for a reader of the target: its address carries its title."""
     if number.isdigit():
-        url = moderation.moved_post_url(merged.pk, int(number))
+        url = moderation.moved_post_url(merged.pk, int(number), reader=request.user)
         if url:
             return redirect(url)
-    target = Thread.objects.filter(pk=merged.merged_into_id).first()
-    if target is None:
+    target = Thread.objects.select_related("category").filter(pk=merged.merged_into_id).first()
+    if target is None or not permissions.can_view_thread(request.user, target):
         raise Http404
     return redirect(f"{target.get_absolute_url()}?aus={merged.pk}", permanent=True)
 
@@ -95,10 +96,10 @@ def thread_redirect(request, pk: int):
     try:
         thread = _get_thread(request, pk)
     except _Merged as merged:
-        return _merged_redirect(merged.thread, number)
+        return _merged_redirect(request, merged.thread, number)
     if number.isdigit() and 0 < int(number) <= thread.last_number:
         if thread.last_number != thread.post_count:  # posts may have been split off
-            url = moderation.moved_post_url(thread.pk, int(number))
+            url = moderation.moved_post_url(thread.pk, int(number), reader=request.user)
             if url:
                 return redirect(url)
         page = (int(number) - 1) // selectors.POSTS_PER_PAGE + 1
@@ -111,7 +112,7 @@ def thread_detail(request, pk: int, slug: str):
     try:
         thread = _get_thread(request, pk)
     except _Merged as merged:
-        return _merged_redirect(merged.thread)
+        return _merged_redirect(request, merged.thread)
     if slug != thread.slug:
         return redirect(thread, permanent=True)
     page = selectors.posts_page(thread, request.user, request.GET.get("seite"))
@@ -143,9 +144,12 @@ def _moved_map(request, thread: Thread) -> dict:
     a redirect from a merged thread, ?aus=) that thread's posts. Read only when there are any."""
     source = request.GET.get("aus", "")
     if source.isdigit():
-        return {"always": True, "map": moderation.moved_posts_map(int(source))}
+        return {
+            "always": True,
+            "map": moderation.moved_posts_map(int(source), reader=request.user),
+        }
     if thread.last_number != thread.post_count:
-        moved = moderation.moved_posts_map(thread.pk)
+        moved = moderation.moved_posts_map(thread.pk, reader=request.user)
         return {"always": False, "map": moved} if moved else {}
     return {}
 
@@ -543,6 +547,12 @@ def attachment_download(request, pk: int, name: str):
     post = attachment.post
     permissions.check_view_thread(request.user, post.thread)
     if (post.is_deleted or post.is_hidden) and not is_moderator(request.user):
+        raise Http404
+    # A post waiting for approval is seen by its author and the moderation only: so is its file.
+    if post.is_held and not (
+        is_moderator(request.user)
+        or (request.user.is_authenticated and post.author_id == request.user.pk)
+    ):
         raise Http404
     try:
         handle = attachment.file.open("rb")
