@@ -452,3 +452,27 @@ def test_someone_who_does_not_accept_new_terms_can_still_leave(client, member):
     response = client.post(URL, {"password": PASSWORD, "confirmation": "LÖSCHEN"})
     assert response.status_code == 302
     assert "Ihr Konto wurde gelöscht" in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_names_with_umlauts_are_redacted_inside_json_values_too(network, moderator):
+    from forum.services.audit import audit_record
+
+    person = make_member(email="juergen.mueller@bochum.de", handle="juergen-mueller")
+    person.display_name = "Jürgen Müller"
+    person.save(update_fields=["display_name"])
+    audit_record(
+        moderator,
+        action="membership.review_requested",
+        target=person,
+        old={"name": "Jürgen Müller", "notiz": ["an juergen.mueller@bochum.de"]},
+        new={"Jürgen Müller": "@juergen-mueller"},
+    )
+    assert occurrences("Jürgen Müller")  # stored escaped on SQLite, plain on PostgreSQL
+
+    erase_account(person, actor=person)
+
+    entry = AuditEntry.objects.get(action="membership.review_requested")
+    assert entry.old_value == {"name": "[gelöscht]", "notiz": ["an [gelöscht]"]}
+    assert entry.new_value == {"[gelöscht]": "@[gelöscht]"}
+    assert occurrences("Jürgen Müller", "juergen.mueller@bochum.de", "juergen-mueller") == {}
