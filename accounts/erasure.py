@@ -219,6 +219,7 @@ FREE_TEXT = [
     ("accounts", "Invitation", ["message"]),
     ("accounts", "User", ["membership_note", "suspension_reason", "bio"]),
     ("forum", "DigestDelivery", ["error"]),
+    ("forum", "Attachment", ["original_name", "alt_text"]),
     # The admin's history names objects by their __str__ (an invitation shows its address).
     ("admin", "LogEntry", ["object_repr", "change_message"]),
 ]
