@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from forum.emails import send_email_on_commit
 from forum.services.audit import audit_record
 from forum.services.tags import tags_get_or_create
+from forum.text import strip_control_characters
 
 from .models import (
     Invitation,
@@ -308,9 +309,10 @@ def profile_update(
     show_contact: bool = False,
 ) -> User:
     with transaction.atomic():
-        user.display_name = display_name.strip()
-        user.job_title = job_title.strip()
-        user.bio = bio.strip()
+        # Control characters would break the Atom feeds and mails that show these fields.
+        user.display_name = strip_control_characters(display_name).strip()
+        user.job_title = strip_control_characters(job_title).strip()
+        user.bio = strip_control_characters(bio).strip()
         user.work_phone = work_phone.strip()
         user.show_contact = show_contact
         user.full_clean(exclude=["password", "expertise"])

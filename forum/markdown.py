@@ -13,6 +13,8 @@ from html import escape
 import markdown as md
 import nh3
 
+from forum.text import strip_control_characters
+
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
         "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt",
@@ -58,7 +60,7 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
 
 def render_markdown(source: str) -> str:
     """Render user Markdown to HTML that is safe to print without escaping."""
-    source = defuse_markdown(source or "")
+    source = defuse_markdown(strip_control_characters(source or ""))
     try:
         html = md.markdown(source, extensions=_EXTENSIONS, output_format="html")
     except RecursionError:

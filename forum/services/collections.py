@@ -19,11 +19,11 @@ from forum.services.audit import audit_record
 from forum.services.moderation import check_moderate
 from forum.services.tags import tags_get_or_create
 from forum.services.threads import clean_tags
-from forum.text import german_slug
+from forum.text import german_slug, strip_control_characters
 
 
 def _title(title: str) -> str:
-    title = " ".join((title or "").split())
+    title = " ".join(strip_control_characters(title).split())
     if len(title) < 5:
         raise ValidationError(
             {"title": _("Bitte geben Sie der Sammlung einen Titel (mindestens 5 Zeichen).")}
@@ -50,7 +50,7 @@ def collection_create(
         collection = Collection.objects.create(
             title=title,
             slug=_unique_slug(title),
-            intro=intro.strip(),
+            intro=strip_control_characters(intro).strip(),
             intro_html=render_markdown(intro) if intro.strip() else "",
             visibility=visibility,
             created_by=actor,
@@ -84,7 +84,7 @@ def collection_add_thread(
             collection=collection,
             thread=thread,
             position=last + 1,
-            note=note.strip(),
+            note=strip_control_characters(note).strip(),
             note_html=render_markdown(note) if note.strip() else "",
             key_post_id=thread.accepted_post_id,
             review_by=review_by,
@@ -125,7 +125,7 @@ def collection_entry_update(
                 raise ValidationError(
                     {"key_post": _("Einen Beitrag mit dieser Nummer gibt es in dem Thema nicht.")}
                 )
-        entry.note = note.strip()
+        entry.note = strip_control_characters(note).strip()
         entry.note_html = render_markdown(note) if note.strip() else ""
         entry.key_post = key_post or (Post.objects.filter(pk=entry.thread.accepted_post_id).first())
         entry.review_by = review_by

@@ -33,11 +33,12 @@ from forum.models import (
 from forum.services import notifications
 from forum.services.audit import audit_record
 from forum.services.following import _auto_watch
+from forum.text import strip_control_characters
 from forum.uploads import check_upload, safe_filename
 
 
 def _clean_body(body: str) -> str:
-    body = (body or "").replace("\r\n", "\n").strip()
+    body = strip_control_characters(body).replace("\r\n", "\n").strip()
     if not body:
         raise ValidationError({"body": _("Bitte schreiben Sie einen Text.")})
     if len(body) > POST_MAX_LENGTH:

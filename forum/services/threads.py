@@ -27,7 +27,7 @@ from forum.services.posts import (
     needs_approval,
 )
 from forum.services.tags import tags_get_or_create
-from forum.text import german_slug, normalise_tag
+from forum.text import german_slug, normalise_tag, strip_control_characters
 
 MAX_TAGS = 5
 
@@ -62,7 +62,7 @@ def clean_tags(tags: list[str]) -> list[str]:
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
+    title = " ".join(strip_control_characters(title).split())
     if len(title) < 8:
         raise ValidationError(
             {
@@ -257,7 +257,7 @@ def answer_withdraw(actor: User, *, thread: Thread) -> Thread:
 
 def summary_set(actor: User, *, thread: Thread, summary: str) -> Thread:
     """Write or clear the result summary (Ergebnis) shown above the replies."""
-    summary = (summary or "").replace("\r\n", "\n").strip()
+    summary = strip_control_characters(summary).replace("\r\n", "\n").strip()
     if len(summary) > 20000:
         raise ValidationError(
             {"summary": _("Das Ergebnis darf höchstens 20.000 Zeichen lang sein.")}
