@@ -765,6 +765,13 @@ async def all_runs(stack: Stack, setup: dict) -> tuple[dict, list[dict]]:
         if WARMUP:
             log(f"Aufwärmen: {WARMUP:g} s nur lesend (füllt Caches und Pools, nicht gezählt) …")
             await run_load(stack, setup, "warmup", phase["rec"], seconds=WARMUP, with_replies=False)
+            handshakes = phase["rec"].ws_connect
+            runs["warmup_sockets"] = {
+                "opened": len(handshakes),
+                "handshake_p50_ms": round(percentile(handshakes, 0.5) * 1000, 1),
+                "handshake_max_ms": round(max(handshakes, default=0.0) * 1000, 1),
+            }
+            log(f"WebSockets beim Aufwärmen: {runs['warmup_sockets']}")
         for run, with_faults in [("steady", False), ("fault", True)]:
             if with_faults and not FAULTS:
                 continue
@@ -1266,6 +1273,8 @@ def main() -> None:
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
     print()
     for run, summary in runs.items():
+        if run == "warmup_sockets":
+            continue
         print(table(run, summary))
         print()
     print("Konsistenz:", "in Ordnung" if consistency["ok"] else "FEHLER")
@@ -1280,7 +1289,7 @@ def main() -> None:
         not consistency["ok"]
         or steady.get("server_errors")
         or steady.get("failed_in_flight")
-        or any(r["server_errors"] for r in runs.values())
+        or any(r.get("server_errors") for r in runs.values())
     )
     if failed:
         raise SystemExit(1)
