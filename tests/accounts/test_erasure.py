@@ -476,3 +476,17 @@ def test_names_with_umlauts_are_redacted_inside_json_values_too(network, moderat
     assert entry.old_value == {"name": "[gelöscht]", "notiz": ["an [gelöscht]"]}
     assert entry.new_value == {"[gelöscht]": "@[gelöscht]"}
     assert occurrences("Jürgen Müller", "juergen.mueller@bochum.de", "juergen-mueller") == {}
+
+
+@pytest.mark.django_db
+def test_the_form_is_no_password_oracle(client, member):
+    from accounts.views_erasure import ATTEMPTS_PER_HOUR
+
+    client.force_login(member)
+    for _ in range(ATTEMPTS_PER_HOUR):
+        assert client.post(URL, {"password": "rate", "confirmation": "LÖSCHEN"}).status_code == 400
+    refused = client.post(URL, {"password": PASSWORD, "confirmation": "LÖSCHEN"})
+    assert refused.status_code == 429
+    assert "zu oft falsch" in refused.content.decode()
+    member.refresh_from_db()
+    assert member.erased_at is None
