@@ -22,10 +22,11 @@ warm-up of ``BENCH_LOAD_WARMUP`` seconds (10) comes first and is not counted.
 Two runs, one after the other on the same stack:
 
 - steady: nothing is disturbed; every answer must be below 500 and no request may fail;
-- fault (``BENCH_LOAD_FAULTS=0`` skips it): during the load the task worker 1 is killed with
-  SIGKILL and started again (t=8 s), Redis is shut down without saving and started again
-  6 s later (t=15 s), ``send_digests`` runs (t=20 s and again at t=40 s), ASGI worker 1 is
-  killed with SIGKILL and started again (t=30 s). Requests that fail in flight (connection
+- fault (``BENCH_LOAD_FAULTS=0`` skips it): during the load Redis is shut down without saving
+  and started again 6 s later (t=15 s), ``send_digests`` runs (t=20 s and again at t=40 s),
+  the task worker that runs the digest batch is killed with SIGKILL two seconds into it and
+  started again (from t=20 s), ASGI worker 0 is killed with SIGKILL and started again
+  (t=30 s). Requests that fail in flight (connection
   reset, nginx 502/504) are counted apart from server errors (500 and other 5xx from the
   application); a reply that failed in flight is sent again with the same client token, as a
   browser does on "resend". After the load: ``tasks_reap --older-than 1`` once the killed
@@ -103,9 +104,10 @@ WARMUP = float(os.environ.get("BENCH_LOAD_WARMUP", "10"))
 REDIS_DOWN_SECONDS = 6.0
 # t (seconds after the load began) of each fault in the fault run.
 FAULT_PLAN = [
-    (8.0, "task_worker"),
     (15.0, "redis"),
     (20.0, "digests"),
+    # From t=20 s: the task worker that runs the digest batch, two seconds into it.
+    (20.0, "task_worker"),
     (30.0, "asgi_worker"),
     (40.0, "digests"),
 ]
@@ -693,6 +695,32 @@ async def socket_loop(client: dict, setup: dict, base: str, phase: dict) -> None
             delay = min(delay * 2, 8.0)
 
 
+def busy_task_worker(seconds: float) -> tuple[int, str]:
+    """(index, task) of a task worker running a digest batch (the longest task), waited for up
+    to ``seconds``; else worker 0 and whatever it does."""
+    from django.db import close_old_connections
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            running = (
+                DBTaskResult.objects.filter(
+                    status=TaskResultStatus.RUNNING, task_path="forum.tasks.send_digest_batch"
+                )
+                .values_list("worker_ids", flat=True)
+                .first()
+            )
+            if running:
+                worker = running[-1]  # "bench-load-<index>-<random>"
+                return int(worker.split("-")[2]), "send_digest_batch"
+            time.sleep(0.3)
+        return 0, "untätig oder kurze Aufgabe"
+    finally:
+        close_old_connections()
+
+
 async def faults(stack: Stack, started: float) -> list[dict]:
     """The fault plan, each fault at its time (send_digests may take a while)."""
     done: list[dict] = []
@@ -701,10 +729,13 @@ async def faults(stack: Stack, started: float) -> list[dict]:
         await asyncio.sleep(max(0.0, started + at - time.monotonic()))
         t = round(time.monotonic() - started, 1)
         if fault == "task_worker":
-            await asyncio.to_thread(stack.kill, "tasks-0")
+            index, task = await asyncio.to_thread(busy_task_worker, 45.0)
+            await asyncio.sleep(2.0)
+            t = round(time.monotonic() - started, 1)
+            await asyncio.to_thread(stack.kill, f"tasks-{index}")
             stack.killed_task_worker_at = time.monotonic()
-            stack.start_task_worker(0)
-            entry = {"t": t, "fault": "Task-Worker 0: SIGKILL, neu gestartet"}
+            stack.start_task_worker(index)
+            entry = {"t": t, "fault": f"Task-Worker {index} ({task}): SIGKILL, neu gestartet"}
         elif fault == "redis":
             await asyncio.to_thread(stack.stop_redis)
             await asyncio.sleep(REDIS_DOWN_SECONDS)
