@@ -19,12 +19,16 @@ Redacted (replaced by "[gelöscht]") in everything the forum keeps for others:
 
 - their e-mail addresses in every free text (posts and their revisions, results, project
   profiles, reports, appeals, notifications' reasons, invitation messages, accessibility
-  feedback, moderation notes);
+  feedback, moderation notes, attachment names, the admin's history);
 - ``@handle`` mentions and quote headers in anyone's posts now read "ehemaliges Mitglied";
 - the project profiles' contact person ("Ansprechperson") loses their name and handle too;
 - the audit log: entries they made are labelled "ehemaliges Mitglied (P-…)" (the pseudonym,
   ``AuditEntry.actor_ref``, stays for accountability), and their name, handle and addresses
-  are redacted inside every entry's labels, values and reasons.
+  are redacted inside every entry's labels, values and reasons;
+- cached post and list-row fragments that showed them are dropped after the commit.
+
+The placeholder name is stored in German (the forum's language); the author line, which
+checks ``is_active``, shows the translated label.
 
 Deliberately kept: the text of their own posts, reports and appeals (the threads and the
 moderation record stay coherent; only addresses are taken out); their name where *other*
