@@ -36,6 +36,7 @@ from forum.models import (
 from forum.search.documents import schedule_index
 from forum.services import notifications
 from forum.services.audit import audit_record
+from forum.services.posts import RATE_LIMITED
 from forum.text import german_slug
 
 REPORTS_PER_HOUR = 10
@@ -97,7 +98,8 @@ def report_create(actor: User, *, post: Post, reason: str, text: str = "") -> Re
         raise ValidationError(
             _(
                 "Sie haben in der letzten Stunde schon viele Beiträge gemeldet. Bitte versuchen Sie es später noch einmal."
-            )
+            ),
+            code=RATE_LIMITED,
         )
     try:
         with transaction.atomic():

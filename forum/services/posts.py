@@ -146,6 +146,10 @@ def _add_post(
 # FORUM_THREADS_PER_HOUR); moderators are exempt.
 
 
+# The code of a refusal by a rate limit: views answer it with 429 and the form as it was sent.
+RATE_LIMITED = "rate_limited"
+
+
 def check_post_rate(actor: User, *, new_thread: bool = False) -> None:
     """Refuse a post or thread beyond the limits, with a message that says what to do."""
     if is_moderator(actor):
@@ -157,7 +161,8 @@ def check_post_rate(actor: User, *, new_thread: bool = False) -> None:
             _(
                 "Sie haben in der letzten Minute schon mehrere Beiträge geschrieben. Bitte warten "
                 "Sie einen Moment und senden Sie dann erneut; Ihr Text bleibt erhalten."
-            )
+            ),
+            code=RATE_LIMITED,
         )
     if new_thread:
         threads = Thread.objects.filter(author=actor, created_at__gte=now - timedelta(hours=1))
@@ -166,7 +171,8 @@ def check_post_rate(actor: User, *, new_thread: bool = False) -> None:
                 _(
                     "Sie haben in der letzten Stunde schon viele Themen begonnen. Bitte versuchen "
                     "Sie es später noch einmal; Ihr Text bleibt erhalten."
-                )
+                ),
+                code=RATE_LIMITED,
             )
 
 

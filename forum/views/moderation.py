@@ -27,6 +27,7 @@ from forum.forms import (
 from forum.models import Appeal, AuditEntry, CollectionEntry, Notification, Post, Report, Thread
 from forum.services import moderation, notifications
 from forum.views.safety import next_url as _next
+from forum.views.safety import refusal_status
 
 LOG_PER_PAGE = 50
 QUEUE_REPORTS = 200
@@ -53,10 +54,11 @@ def report_post(request, pk: int):
                 text=form.cleaned_data["text"],
             )
         except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-            for field, messages_ in errors.items():
-                for message in messages_:
-                    form.add_error(field if field in form.fields else None, message)
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)  # keeps the code: a rate limit answers 429
         else:
             messages.success(
                 request,
@@ -70,7 +72,7 @@ def report_post(request, pk: int):
         request,
         "forum/report_form.html",
         {"post": post, "thread": post.thread, "form": form},
-        status=400 if request.method == "POST" else 200,
+        status=refusal_status(form) if request.method == "POST" else 200,
     )
 
 

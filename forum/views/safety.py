@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from forum.services.posts import RATE_LIMITED
 
 
 def next_url(request, default: str) -> str:
@@ -13,3 +16,8 @@ def next_url(request, default: str) -> str:
     ):
         return candidate
     return resolve_url(default)
+
+
+def refusal_status(form, default: int = 400) -> int:
+    """429 when a rate limit refused the write (the form comes back with what was typed)."""
+    return 429 if form.has_error(NON_FIELD_ERRORS, RATE_LIMITED) else default

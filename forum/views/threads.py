@@ -29,6 +29,7 @@ from forum.models import Collection, Level, Post, Thread
 from forum.search import similar_threads
 from forum.selectors import ThreadFilters
 from forum.services import following, moderation, notifications, posts, threads
+from forum.views.safety import refusal_status
 
 
 def _kinds_for(user):
@@ -273,7 +274,7 @@ def thread_create(request):
             "similar": similar,
             "tag_suggestions": selectors.popular_tags(request.user),
         },
-        status=400 if request.method == "POST" and preview is None else 200,
+        status=refusal_status(form) if request.method == "POST" and preview is None else 200,
     )
 
 
@@ -317,7 +318,7 @@ def thread_reply(request, pk: int):
         page,
         reply_form=form,
         preview=preview,
-        status=200 if preview is not None else 400,
+        status=200 if preview is not None else refusal_status(form),
     )
 
 
@@ -411,7 +412,7 @@ def post_edit(request, pk: int):
         request,
         "forum/post_edit.html",
         {"post": post, "form": form, "preview": preview},
-        status=400 if request.method == "POST" and preview is None else 200,
+        status=refusal_status(form) if request.method == "POST" and preview is None else 200,
     )
 
 

@@ -291,5 +291,5 @@ class TestPostingLimits:
             {"body": "Mein wichtiger Text", "client_token": str(uuid.uuid4())},
         )
         page = response.content.decode()
-        assert response.status_code == 400
+        assert response.status_code == 429
         assert "in der letzten Minute" in page and "Mein wichtiger Text" in page

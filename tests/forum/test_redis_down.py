@@ -134,7 +134,7 @@ def test_the_forum_posting_limit_answers_with_its_message(client, redis_down, fo
     response = client.post(
         f"/t/{thread.pk}/antworten/", {"body": "Die dritte Antwort", "client_token": uuid.uuid4()}
     )
-    assert response.status_code == 400
+    assert response.status_code == 429
     page = response.content.decode()
     assert "in der letzten Minute" in page and "Die dritte Antwort" in page  # nothing typed is lost
     assert Post.objects.filter(thread=thread, author=reader).count() == 2
