@@ -642,7 +642,7 @@ async def reply(http, rec, thread: dict, client: dict, run: str, n: int, rng) ->
             if status == 302 and "#post-" in location:
                 entry["acknowledged"] = True
                 entry["number"] = int(location.rsplit("#post-", 1)[1])
-            elif status == 400:
+            elif status in (400, 429):
                 entry["refused"] = True  # the posting limit: the page says so, text kept
             return
         await asyncio.sleep(1.0 + rng.random())
