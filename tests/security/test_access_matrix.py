@@ -25,6 +25,7 @@ from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import Permission
@@ -36,6 +37,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import User
 from accounts.services import MODERATOR_PERMISSIONS
+from forum.events import EVENT_TYPE, thread_group
 from forum.models import Category, Collection, DigestDelivery, DigestSubscription, Post, Thread
 from forum.models.digests import Section
 from forum.services import collections, digests, moderation, posts
@@ -506,11 +508,22 @@ def probe_socket(world, role, piece) -> bool:
             return False
         await communicator.send_json_to({"type": "subscribe", "thread": piece.thread})
         answer = await communicator.receive_json_from(timeout=3)
-        await communicator.disconnect()
         assert answer in (
             {"type": "subscribed", "payload": {"thread": piece.thread}},
             {"type": "error", "payload": {"reason": "not-found"}},
         ), answer
+        # What the thread's readers are sent live reaches this socket only after "subscribed".
+        event = {"thread": piece.thread, "number": 99}
+        await get_channel_layer().group_send(
+            thread_group(piece.thread),
+            {"type": EVENT_TYPE, "kind": "post.created", "payload": event},
+        )
+        if answer["type"] == "subscribed":
+            received = await communicator.receive_json_from(timeout=3)
+            assert received == {"type": "post.created", "payload": event}
+        else:
+            assert await communicator.receive_nothing(timeout=0.2)
+        await communicator.disconnect()
         return answer["type"] == "subscribed"
 
     # The world lives in the test's transaction on this thread's connection: channels must not
