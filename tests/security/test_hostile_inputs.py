@@ -642,3 +642,30 @@ def test_look_alike_domains_do_not_grant_membership(email, network):
     user = make_user(email=email, handle="anna-probe")
     assert not user.is_approved_member
     assert user.organisation_id is None
+
+
+# --- The checks themselves --------------------------------------------------------------------
+
+CAUGHT = [
+    "<img src=x onerror=alert(1)>",
+    "<a href=' java\tscript:alert(1)'>a</a>",
+    "<svg><a xlink:href='javascript:alert(1)'>x</a></svg>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    "<iframe src=https://evil.example/></iframe>",
+    "<meta http-equiv=refresh content='0;url=https://evil.example/'>",
+    "<form action=https://evil.example/><button>x</button></form>",
+    "<div style='background:url(https://tracker.example/)'>x</div>",
+    "<img src=https://tracker.example/pixel.gif>",
+    "<object data=x></object>",
+]
+
+
+@pytest.mark.parametrize("thorough", [True, False], ids=["html5lib", "lxml"])
+@pytest.mark.parametrize("snippet", CAUGHT)
+def test_the_checks_catch_what_they_look_for(snippet, thorough):
+    document = f"<!DOCTYPE html><html><head><title>x</title></head><body>{snippet}</body></html>"
+    assert html_problems(document, thorough=thorough), snippet
+    escaped = document.replace(snippet, snippet.replace("&", "&amp;").replace("<", "&lt;"))
+    assert not html_problems(escaped, thorough=thorough)
+    assert_shown(escaped, snippet, "escaped snippet")
