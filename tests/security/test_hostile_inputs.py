@@ -213,7 +213,9 @@ def reader_client(reader):
 def live_events(member):
     """Events sent to the author's group, taken from the channel layer itself."""
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
+    # A plain channel name, not new_channel(): the Redis layer binds a process-local
+    # channel's buffer to one event loop, and each async_to_sync call here runs its own.
+    channel = f"hostile-probe.{uuid.uuid4().hex}"
     async_to_sync(layer.group_add)(user_group(member.pk), channel)
 
     async def drain():
