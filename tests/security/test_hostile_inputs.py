@@ -671,3 +671,51 @@ def test_the_checks_catch_what_they_look_for(snippet, thorough):
     escaped = document.replace(snippet, snippet.replace("&", "&amp;").replace("<", "&lt;"))
     assert not html_problems(escaped, thorough=thorough)
     assert_shown(escaped, snippet, "escaped snippet")
+
+
+# --- Digest e-mails ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("category", CATEGORY_IDS)
+def test_digest_mails_show_hostile_titles_and_posts_as_text(category, public, member, reader):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from forum.models import DigestSubscription, Section
+    from forum.services import digests
+
+    subscription = digests.subscription_save(
+        reader,
+        frequency="daily",
+        hour=7,
+        sections=list(Section.values),
+        topics=DigestSubscription.Topics.ALL,
+    )
+    last_seven = digests.last_slot(DigestSubscription(frequency="daily", hour=7), timezone.now())
+    titles = []
+    for vector in no_nul(corpus.CATEGORIES[category])[:8]:
+        thread = thread_create(
+            member,
+            category=public,
+            kind="question",
+            title=title_for(vector),
+            body=batch(category, 3000),
+        )
+        moment = last_seven - timedelta(hours=2)
+        Thread.objects.filter(pk=thread.pk).update(created_at=moment, last_activity_at=moment)
+        thread.posts.update(created_at=moment)
+        titles.append(thread.title)
+    DigestSubscription.objects.filter(pk=subscription.pk).update(
+        window_start=last_seven - timedelta(days=1),
+        next_due_at=timezone.now() - timedelta(minutes=1),
+    )
+    mail.outbox.clear()
+    digests.digests_claim()
+    digests.digests_send(digests.pending_delivery_ids())
+    assert len(mail.outbox) == 1, "no digest was sent"
+    (html_part,) = mail_html_parts(mail.outbox)
+    assert_safe(html_part, "digest e-mail", thorough=True)
+    for title in titles:
+        assert_shown(html_part, title, f"digest title {title!r}")
+    assert "\n" not in mail.outbox[0].subject
