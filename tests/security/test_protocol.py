@@ -2,13 +2,14 @@
 
 (a) every URL refuses a POST without a CSRF token, except the two RFC 8058 one-click
     unsubscribe addresses; (b) ``check --deploy`` is clean with the production switch;
-(c) every page, for every role, carries the security headers and a strict CSP and loads
-    nothing from another host; (d) uploads are judged by their content and served inert;
-(e) signing in changes the session key and signing out ends the old session; (f) no
-    ``next`` parameter leads off the site; (g) the rate limits bite, in German.
+(c) every page, for every role, carries the security headers (Permissions-Policy too) and a
+    strict CSP, has no inline script and loads nothing from another host; (d) uploads are
+    judged by their content and served inert; (e) signing in changes the session key and
+    signing out ends the old session; (f) no ``next`` (or ``weiter``) parameter leads off the
+    site; (g) the rate limits bite, in German.
 
 URLs come from Django's resolver, so a new view is crawled and CSRF-checked without touching
-this file; its arguments come from ``SAMPLES`` (real objects) or a placeholder (a 404 page,
+this file; its arguments come from ``_sample`` (real objects) or a placeholder (a 404 page,
 which is a page too). The content is built once for the module and rolled back at its end.
 """
 
@@ -425,6 +426,9 @@ def _header_problems(response) -> list[str]:
         problems.append("framing allowed")
     if response.headers.get("Cross-Origin-Opener-Policy") != "same-origin":
         problems.append("COOP")
+    allowed = response.headers.get("Permissions-Policy", "")
+    if any(f"{feature}=()" not in allowed for feature in ("camera", "microphone", "geolocation")):
+        problems.append(f"Permissions-Policy {allowed!r}")
     return problems
 
 
