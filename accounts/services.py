@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from forum.emails import send_email_on_commit
 from forum.services.audit import audit_record
 from forum.services.tags import tags_get_or_create
-from forum.text import strip_control_characters
+from forum.text import clean_line, strip_control_characters
 
 from .models import (
     Invitation,
@@ -309,9 +309,10 @@ def profile_update(
     show_contact: bool = False,
 ) -> User:
     with transaction.atomic():
-        # Control characters would break the Atom feeds and mails that show these fields.
-        user.display_name = strip_control_characters(display_name).strip()
-        user.job_title = strip_control_characters(job_title).strip()
+        # Control characters would break the Atom feeds and mails that show these fields;
+        # a direction override in a name would turn the author line around it.
+        user.display_name = clean_line(display_name)
+        user.job_title = clean_line(job_title)
         user.bio = strip_control_characters(bio).strip()
         user.work_phone = work_phone.strip()
         user.show_contact = show_contact

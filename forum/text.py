@@ -15,6 +15,19 @@ def strip_control_characters(text: str) -> str:
     return _CONTROL_CHARACTERS.sub("", text or "")
 
 
+# Explicit direction embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI,
+# FSI, PDI). In a name or title shown inside a line of other text, an unclosed RLO turns
+# "Jonas · Stadt Bochum · 12.03." around and lets a name pose as someone else's text.
+# Right-to-left scripts do not need them; the marks LRM and RLM stay.
+_DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_line(text: str) -> str:
+    """A one-line field (title, name, tag): no control characters, no direction overrides,
+    whitespace collapsed."""
+    return " ".join(_DIRECTION_CONTROLS.sub("", strip_control_characters(text)).split())
+
+
 _GERMAN = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
 )
@@ -28,4 +41,4 @@ def german_slug(text: str, max_length: int = 80) -> str:
 
 def normalise_tag(name: str) -> str:
     """One spelling per tag: trimmed, single spaces, no leading '#', at most 50 characters."""
-    return " ".join(strip_control_characters(name).replace("#", " ").split())[:50]
+    return clean_line((name or "").replace("#", " "))[:50]

@@ -19,11 +19,11 @@ from forum.services.audit import audit_record
 from forum.services.moderation import check_moderate
 from forum.services.tags import tags_get_or_create
 from forum.services.threads import clean_tags
-from forum.text import german_slug, strip_control_characters
+from forum.text import clean_line, german_slug, strip_control_characters
 
 
 def _title(title: str) -> str:
-    title = " ".join(strip_control_characters(title).split())
+    title = clean_line(title)
     if len(title) < 5:
         raise ValidationError(
             {"title": _("Bitte geben Sie der Sammlung einen Titel (mindestens 5 Zeichen).")}

@@ -27,7 +27,7 @@ from forum.services.posts import (
     needs_approval,
 )
 from forum.services.tags import tags_get_or_create
-from forum.text import german_slug, normalise_tag, strip_control_characters
+from forum.text import clean_line, german_slug, normalise_tag, strip_control_characters
 
 MAX_TAGS = 5
 
@@ -62,7 +62,7 @@ def clean_tags(tags: list[str]) -> list[str]:
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join(strip_control_characters(title).split())
+    title = clean_line(title)
     if len(title) < 8:
         raise ValidationError(
             {

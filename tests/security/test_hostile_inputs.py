@@ -51,6 +51,8 @@ FORBIDDEN_ELEMENTS = {
 BAD_STYLE = re.compile(r"expression|url\s*\(|javascript|behavior|binding|@import", re.I)
 # Feeds make the site's own paths absolute (the test client's host is "testserver").
 REMOTE = re.compile(r"\s*(https?:)?//(?!testserver/)")
+# Dropped from one-line fields (forum.text.clean_line); the pages show the rest.
+DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -129,7 +131,7 @@ def _plain(text: str) -> str:
     text = "".join(
         ch
         for ch in unicodedata.normalize("NFC", text)
-        if ch.isspace() or unicodedata.category(ch) != "Cc"
+        if (ch.isspace() or unicodedata.category(ch) != "Cc") and ch not in DIRECTION_CONTROLS
     )
     return " ".join(text.split())
 
@@ -719,3 +721,28 @@ def test_digest_mails_show_hostile_titles_and_posts_as_text(category, public, me
     for title in titles:
         assert_shown(html_part, title, f"digest title {title!r}")
     assert "\n" not in mail.outbox[0].subject
+
+
+@pytest.mark.parametrize(
+    "field", ["title", "display name", "tag", "collection title"], ids=lambda f: f
+)
+def test_direction_overrides_are_dropped_from_one_line_fields(field, public, member, moderator):
+    from accounts.services import profile_update
+
+    spoof = "\u202eevil\u202c Antwort \u2067isoliert\u2069"
+    if field == "title":
+        value = thread_create(
+            member, category=public, kind="question", title=spoof, body="Text"
+        ).title
+    elif field == "display name":
+        value = profile_update(
+            member, display_name=spoof, job_title=spoof, bio="", expertise=[]
+        ).display_name
+    elif field == "tag":
+        thread = thread_create(
+            member, category=public, kind="question", title="Ein Titel", body="x", tags=[spoof]
+        )
+        value = thread.tags.get().name
+    else:
+        value = collection_create(moderator, title=spoof).title
+    assert value == "evil Antwort isoliert"
