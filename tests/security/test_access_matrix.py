@@ -205,9 +205,13 @@ def _build_world(media: str) -> World:
             collections.collection_set_status(
                 moderator, collection=made, status=Collection.Status.PUBLISHED
             )
-        word = title.split()[-1]
-        return Piece(thread=opened.pk, url=made.get_absolute_url(), word=word, title=title,
-                     tag=tag.lower())  # fmt: skip
+        return Piece(
+            thread=opened.pk,
+            url=made.get_absolute_url(),
+            word=title.split()[-1],
+            title=title,
+            tag=tag.lower(),
+        )
 
     pieces = {
         "public": _thread_piece(opened, "Alphawort", "alphaschlagwort", opened_file),
@@ -256,7 +260,11 @@ def _build_world(media: str) -> World:
         clients[role].client.force_login(user)
     people = {role: User.objects.get(pk=user.pk) for role, user in people.items()}
     return World(
-        pk={**{role: user.pk for role, user in people.items()}, "author": author.pk},
+        pk={
+            **{role: user.pk for role, user in people.items()},
+            "author": author.pk,
+            "waiting": waiting.pk,
+        },
         pieces=pieces,
         media=media,
         digests=_digests(people),
@@ -628,7 +636,8 @@ TABLE: dict[str, dict[str, frozenset[str]]] = {
     "mod_only": _thread_row(MODS),
     # Hidden threads are for the moderation's eyes; digests carry none at all.
     "hidden_thread": _thread_row(MODS, digest=NOBODY),
-    # Posts hidden or waiting for approval, inside a public thread.
+    # Posts hidden or waiting for approval, inside a public thread (a held post's author sees
+    # it too: test_the_author_of_a_held_post_sees_it_and_its_file).
     "hidden_post": {
         "view": MODS,
         "live_fetch": MODS,
@@ -700,3 +709,12 @@ def test_every_probe_both_sees_and_misses():
         columns = [row[surface] for row in TABLE.values() if surface in row]
         assert any(columns), f"nobody ever sees anything on {surface}"
         assert any(c != EVERYONE for c in columns), f"everyone always sees everything on {surface}"
+
+
+def test_the_author_of_a_held_post_sees_it_and_its_file(world):
+    """Besides the moderation, the one person who sees a post waiting for approval."""
+    client = Client()
+    client.force_login(world.user("waiting"))
+    held = world.pieces["held_post"]
+    assert held.word in client.get(held.url).content.decode()
+    assert client.get(held.attachment).status_code == 200
