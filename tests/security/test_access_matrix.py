@@ -196,6 +196,25 @@ def _build_world(media: str) -> World:
         reason=REASON,
     )
 
+    # Announcements with a date: the events page, the calendar subscription, a thread's .ics.
+    soon = timezone.now() + timedelta(days=7)
+    event_public = make_thread(
+        moderator,
+        category=public,
+        kind=Thread.Kind.ANNOUNCEMENT,
+        title="Werkstatt im Myquartier",
+        event_start=soon,
+        event_place="Bochum",
+    )
+    event_inner = make_thread(
+        moderator,
+        category=internal,
+        kind=Thread.Kind.ANNOUNCEMENT,
+        title="Interne Runde im Nyquartier",
+        event_start=soon,
+        event_place="Dortmund",
+    )
+
     def collection(title, visibility, *, publish, tag=""):
         made = collections.collection_create(
             moderator, title=title, visibility=visibility, tags=[tag] if tag else None
@@ -240,6 +259,8 @@ def _build_world(media: str) -> World:
             "Praxisreader Tau", Collection.Visibility.PUBLIC, publish=False
         ),
         "profile": Piece(thread=opened.pk, url=author.get_absolute_url(), word=""),
+        "event_public": _thread_piece(event_public, "Myquartier", "", None),
+        "event_member_only": _thread_piece(event_inner, "Nyquartier", "", None),
         "merged_into_member_only": Piece(thread=merged.pk, url="", word=""),
         "split_into_member_only": Piece(
             thread=split.pk, url=origin.get_absolute_url(), word=f"/t/{split.pk}/"
@@ -426,6 +447,26 @@ def probe_search(world, role, piece) -> bool:
     return _shows(_client(world, role), f"/search/?q={piece.word}", target)
 
 
+def probe_similar(world, role, piece) -> bool:
+    """The new-thread form's "maybe already answered" list, asked with the thread's title."""
+    return _shows(
+        _client(world, role), f"/search/aehnlich/?titel={piece.title}", thread_link(piece)
+    )
+
+
+def probe_events(world, role, piece) -> bool:
+    return _shows(_client(world, role), "/termine/", thread_link(piece))
+
+
+def probe_calendar(world, role, piece) -> bool:
+    """The calendar subscription (calendar apps do not sign in: public events only)."""
+    return _shows(_client(world, role), "/termine.ics", piece.word)
+
+
+def probe_thread_calendar(world, role, piece) -> bool:
+    return _page(_client(world, role), f"/t/{piece.thread}/termin.ics")
+
+
 def probe_new_posts(world, role, piece) -> bool:
     """The posts a thread page loads live ("N neue Beiträge - anzeigen")."""
     response = _client(world, role).get(f"/t/{piece.thread}/neue-beitraege/?nach=0")
@@ -585,6 +626,10 @@ PROBES: dict[str, Probe] = {
     "collection_list": probe_collection_list,
     "search": probe_search,
     "live_fetch": probe_new_posts,
+    "similar_titles": probe_similar,
+    "events": probe_events,
+    "calendar": probe_calendar,
+    "thread_calendar": probe_thread_calendar,
     "tag_page": probe_tag_page,
     "tag_list": probe_tag_list,
     "tag_suggest": probe_tag_suggest,
@@ -616,6 +661,7 @@ def _thread_row(readers: frozenset[str], **overrides: Any) -> dict[str, frozense
             "home_list",
             "category_list",
             "search",
+            "similar_titles",
             "tag_page",
             "tag_list",
             "tag_suggest",
@@ -677,6 +723,8 @@ TABLE: dict[str, dict[str, frozenset[str]]] = {
         "digest": NOBODY,
     },
     "profile": {"view": MEMBERS, "directory": MEMBERS},
+    "event_public": {"events": EVERYONE, "calendar": EVERYONE, "thread_calendar": EVERYONE},
+    "event_member_only": {"events": MEMBERS, "calendar": NOBODY, "thread_calendar": MEMBERS},
     # Old addresses of merged threads and split-off posts redirect to the new thread (whose
     # address carries its title) only for those who may read it.
     "merged_into_member_only": {"short_url": MEMBERS},
