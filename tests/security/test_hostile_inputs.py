@@ -410,19 +410,20 @@ def test_markdown_and_text_fields_are_safe_wherever_they_are_shown(
 
 @pytest.mark.parametrize("category", CATEGORY_IDS)
 def test_single_line_fields_one_value_at_a_time(
-    category, public, member, author_client, mod_client
+    category, public, member, author_client, mod_client, indexed
 ):
     vectors = no_nul(corpus.CATEGORIES[category])
 
     # Thread titles and tags: each its own thread, shown in the lists and on the pages.
     threads = []
-    for vector in vectors:
-        title = title_for(vector)
-        tag = single_line(vector.replace(",", " ").replace("#", " "))[:50]
-        thread = thread_create(
-            member, category=public, kind="question", title=title, body="Text", tags=[tag]
-        )
-        threads.append((thread, title, tag))
+    with indexed():
+        for vector in vectors:
+            title = title_for(vector)
+            tag = single_line(vector.replace(",", " ").replace("#", " "))[:50]
+            thread = thread_create(
+                member, category=public, kind="question", title=title, body="Text", tags=[tag]
+            )
+            threads.append((thread, title, tag))
     listed = visible_text(page(author_client, f"/c/{public.slug}/"))
     listed += visible_text(page(author_client, f"/c/{public.slug}/?seite=2"))
     page(author_client, "/tags/")
@@ -436,6 +437,18 @@ def test_single_line_fields_one_value_at_a_time(
             assert_shown(html, tag, f"tag {tag!r}")
     feed = _check_feed("/feeds/themen/")
     assert _plain(threads[-1][1]) in {_plain(e.title) for e in feed.entries}
+    # "Similar threads" while a title is typed: a fragment that forum.js puts in with
+    # innerHTML, so it must hold nothing but escaped text.
+    suggested = ""
+    for _thread, title, _tag in threads[:5]:
+        response = author_client.get("/search/aehnlich/", {"titel": title})
+        assert response.status_code == 200
+        assert_safe(response.content.decode(), f"similar threads for {title!r}", fragment=True)
+        suggested += response.content.decode()
+    if category in ("script", "event_handlers", "urls"):  # titles with words to find
+        assert suggested.strip(), "no similar threads suggested"
+    response = author_client.get("/search/aehnlich/", {"titel": "Titel " + threads[0][1]})
+    assert_safe(response.content.decode(), "similar threads", fragment=True)
 
     # Profiles: display name, job title, bio, expertise, through the form, one at a time.
     for vector in vectors[:3]:
