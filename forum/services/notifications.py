@@ -385,7 +385,7 @@ def _turnover(data: dict) -> str:
             more = len(questions) - 5
             if more > 0:
                 titles += " " + _("und %(count)s weitere") % {"count": more}
-            text = f"{text} {_('Fragen:')} {titles}"
+            text = _("%(text)s Fragen: %(titles)s") % {"text": text, "titles": titles}
         return text
     if event == "deputy_cleared":
         return _("Sie sind nicht mehr als Vertretung von %(name)s eingetragen.") % {"name": name}
