@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -31,6 +32,8 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "domains__domain")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [OrganisationDomainInline]
+    # A website typed without a scheme is taken as https (Django 6's default, no warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("domains")
