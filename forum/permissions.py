@@ -202,7 +202,23 @@ def check_accept_answer(user, thread) -> None:
 
 
 def can_edit_summary(user, thread) -> bool:
-    return can_edit_thread(user, thread)
+    """Whoever may edit the thread, and the successor who took a question over: recording
+    what came out of it is part of owning the question."""
+    return can_edit_thread(user, thread) or (
+        can_view_thread(user, thread) and _owns_question(user, thread) and can_act_as_member(user)
+    )
+
+
+def check_edit_summary(user, thread) -> None:
+    check_view_thread(user, thread)
+    if not can_edit_summary(user, thread):
+        check_not_suspended(user)
+        raise PermissionDenied(
+            _(
+                "Nur wer das Thema begonnen oder die Frage übernommen hat und die Moderation "
+                "können das Ergebnis festhalten."
+            )
+        )
 
 
 def can_react(user, post) -> bool:

@@ -264,7 +264,7 @@ def summary_set(actor: User, *, thread: Thread, summary: str) -> Thread:
         )
     with transaction.atomic():
         thread = Thread.objects.select_for_update().select_related("category").get(pk=thread.pk)
-        permissions.check_edit_thread(actor, thread)
+        permissions.check_edit_summary(actor, thread)
         had_summary = bool(thread.summary_html)
         thread.summary = summary
         thread.summary_html = render_markdown(summary) if summary else ""

@@ -176,6 +176,7 @@ def _render_thread(
             "reply_form": reply_form,
             "preview": preview,
             "can_edit_thread": permissions.can_edit_thread(request.user, thread),
+            "can_edit_summary": permissions.can_edit_summary(request.user, thread),
             "can_accept": permissions.can_accept_answer(request.user, thread),
             "is_mod": is_mod,
             "mod_categories": selectors.categories_for(request.user) if is_mod else (),
@@ -481,7 +482,7 @@ def answer_withdraw(request, pk: int):
 @login_required
 def summary_edit(request, pk: int):
     thread = _get_thread(request, pk)
-    permissions.check_edit_thread(request.user, thread)
+    permissions.check_edit_summary(request.user, thread)
     form = SummaryForm(request.POST or None, initial={"summary": thread.summary})
     preview = None
     if request.method == "POST":

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
@@ -33,7 +34,7 @@ from forum.services.following import follow_set
 from forum.services.notifications import describe, link
 from forum.services.posts import post_create
 from forum.services.suspension import member_suspend
-from forum.services.threads import answer_accept
+from forum.services.threads import answer_accept, summary_set
 from tests.factories import PASSWORD, CategoryFactory, make_member, make_thread, make_user
 
 REASON = "Hat die Stadt Bochum zum 30.11. verlassen."
@@ -623,3 +624,36 @@ def test_the_successor_gets_an_email_and_the_departed_member_none(
     assert [m.to for m in mailoutbox] == [[ben.email]]
     body = mailoutbox[0].body
     assert "nicht mehr aktiv" in body and question.title in body
+
+
+def test_the_successor_records_the_result_of_a_taken_over_question(
+    member, ben, cara, moderator, public
+):
+    question = make_thread(member, category=public, title="Wer fördert Hofbegrünung?")
+    post_create(cara, thread=question, body="Das Land, über die Städtebauförderung.")
+    summary_url = f"/t/{question.pk}/ergebnis/"
+    assert reverse("forum:summary_edit", args=[question.pk]) == summary_url
+    assert not permissions.can_edit_summary(ben, question)
+    with pytest.raises(PermissionDenied):
+        summary_set(ben, thread=question, summary="Vorher nicht.")
+
+    turnover.mark_departed(member, actor=moderator, successor=ben, reason=REASON)
+    question.refresh_from_db()
+    successor = Client()
+    successor.force_login(ben)
+    page = successor.get(question.get_absolute_url()).content.decode()
+    assert summary_url in page
+    # Only the result: title, kind and tags stay with the author and the moderation.
+    assert f"/t/{question.pk}/bearbeiten/" not in page
+    answer = successor.post(summary_url, {"summary": "Gefördert über die Städtebauförderung."})
+    assert answer.status_code == 302
+    question.refresh_from_db()
+    assert question.summary == "Gefördert über die Städtebauförderung."
+    assert question.summary_by == ben
+
+    other = Client()
+    other.force_login(cara)
+    assert summary_url not in other.get(question.get_absolute_url()).content.decode()
+    assert other.post(summary_url, {"summary": "Nein."}).status_code == 403
+    question.refresh_from_db()
+    assert question.summary == "Gefördert über die Städtebauförderung."
