@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from django.core.cache import cache
@@ -191,3 +191,41 @@ def smtp_server(settings):
         yield sink
     finally:
         controller.stop()
+
+
+@contextmanager
+def built_once(django_db_blocker, build, *, run_on_commit=True, **overrides):
+    """Data for a whole test module, built once inside an outer transaction that is rolled
+    back after the module's last test (the per-test transactions nest inside it as
+    savepoints). ``overrides`` are settings for the building only; posting limits are off
+    and passwords hash fast while building. With ``run_on_commit`` the on-commit callbacks of
+    the building (search index, notifications) run at once, as the outer transaction never
+    commits."""
+    from django.db import transaction
+    from django.test import TestCase
+    from django.test.utils import override_settings
+
+    settings = {
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        "FORUM_POSTS_PER_MINUTE": 10_000,
+        "FORUM_THREADS_PER_HOUR": 10_000,
+        **overrides,
+    }
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with override_settings(**settings), ExitStack() as stack:
+                if run_on_commit:
+                    stack.enter_context(TestCase.captureOnCommitCallbacks(execute=True))
+                built = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

@@ -22,7 +22,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
@@ -47,6 +46,7 @@ from forum.models import (
     Thread,
 )
 from forum.services import collections, moderation, posts, threads
+from tests.conftest import built_once
 from tests.factories import (
     PASSWORD,
     CategoryFactory,
@@ -210,24 +210,8 @@ def _build_world() -> World:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Built once, rolled back after the module's last test."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with override_settings(
-                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-                FORUM_POSTS_PER_MINUTE=10_000,
-                FORUM_THREADS_PER_HOUR=10_000,
-            ):
-                built = _build_world()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    with built_once(django_db_blocker, _build_world, run_on_commit=False) as built:
+        yield built
 
 
 def _actor(world: World, role: str):

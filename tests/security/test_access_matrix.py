@@ -30,8 +30,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
-from django.test import Client, TestCase, override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -43,6 +42,7 @@ from forum.models.digests import Section
 from forum.services import collections, digests, moderation, posts
 from forum.services.posts import NewAttachment
 from forum.services.suspension import member_suspend
+from tests.conftest import built_once
 from tests.factories import (
     CategoryFactory,
     activate_totp,
@@ -330,29 +330,10 @@ def _digests(people: dict[str, User]) -> dict[str, str]:
 def world(django_db_setup, django_db_blocker):
     """Built once, rolled back after the module's last test."""
     media = tempfile.mkdtemp(prefix="matrix-media-")
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with (
-                override_settings(
-                    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-                    FORUM_POSTS_PER_MINUTE=10_000,
-                    FORUM_THREADS_PER_HOUR=10_000,
-                    MEDIA_ROOT=media,
-                    CHANNEL_LAYERS=LAYER,
-                ),
-                TestCase.captureOnCommitCallbacks(execute=True),
-            ):
-                built = _build_world(media)
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    with built_once(
+        django_db_blocker, lambda: _build_world(media), MEDIA_ROOT=media, CHANNEL_LAYERS=LAYER
+    ) as built:
+        yield built
 
 
 @pytest.fixture(autouse=True)

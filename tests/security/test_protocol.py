@@ -33,9 +33,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.http import HttpResponse
-from django.test import Client, TestCase, override_settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import NoReverseMatch
 from django.utils import timezone
@@ -48,6 +47,7 @@ from forum.services import collections, moderation, posts
 from forum.services.posts import NewAttachment
 from forum.services.suspension import member_suspend
 from forum.uploads import check_upload
+from tests.conftest import built_once
 from tests.factories import (
     PASSWORD,
     CategoryFactory,
@@ -164,30 +164,12 @@ def _build_world() -> World:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     media = tempfile.mkdtemp(prefix="protocol-media-")
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with (
-                override_settings(
-                    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-                    FORUM_POSTS_PER_MINUTE=10_000,
-                    FORUM_THREADS_PER_HOUR=10_000,
-                    MEDIA_ROOT=media,
-                    CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
-                ),
-                TestCase.captureOnCommitCallbacks(execute=True),
-            ):
-                built = _build_world()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    built.media = media
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    layer = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    with built_once(
+        django_db_blocker, _build_world, MEDIA_ROOT=media, CHANNEL_LAYERS=layer
+    ) as built:
+        built.media = media
+        yield built
 
 
 @pytest.fixture(autouse=True)
