@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -11,6 +12,15 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Organisation, User, handle_validator
 from .selectors import current_terms
+
+
+def apply_errors(form, exc: ValidationError, *, fields: dict[str, str]) -> None:
+    """Put a service's message next to its field (``fields`` maps service to form names)."""
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    for field, texts in errors.items():
+        for text in texts:
+            form.add_error(fields.get(field), text)
+
 
 RESERVED_HANDLES = frozenset(
     {

@@ -17,7 +17,7 @@ from forum.services.suspension import member_suspend, member_unsuspend
 
 from . import selectors
 from .decorators import moderator_required
-from .forms import SuspensionForm, SuspensionLiftForm
+from .forms import SuspensionForm, SuspensionLiftForm, apply_errors
 from .permissions import can_invite, can_suspend, check_suspend
 
 LIFT_PREFIX = "aufheben"
@@ -28,14 +28,6 @@ def _member(handle: str):
     if member is None:
         raise Http404
     return member
-
-
-def _apply_errors(form, exc: ValidationError, *, fields: dict[str, str]) -> None:
-    """Put a service's message next to its field (``fields`` maps service to form names)."""
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for field, texts in errors.items():
-        for text in texts:
-            form.add_error(fields.get(field), text)
 
 
 def _render(request, member, *, form=None, lift_form=None, status=200):
@@ -71,7 +63,7 @@ def suspend(request, handle: str):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc, fields={"until": "until_date", "reason": "reason"})
+            apply_errors(form, exc, fields={"until": "until_date", "reason": "reason"})
         else:
             messages.success(
                 request,
@@ -93,7 +85,7 @@ def unsuspend(request, handle: str):
                 request.user, member=member, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc, fields={"reason": "reason"})
+            apply_errors(form, exc, fields={"reason": "reason"})
         else:
             messages.success(
                 request,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, turnover
 from .decorators import moderator_required
-from .forms import DepartureForm, DepartureUndoForm, DeputyForm
+from .forms import DepartureForm, DepartureUndoForm, DeputyForm, apply_errors
 from .permissions import can_invite
 
 UNDO_PREFIX = "rueckgaengig"
@@ -31,14 +31,6 @@ def _member(handle: str):
     if member is None:
         raise Http404
     return member
-
-
-def apply_errors(form, exc: ValidationError, *, fields: dict[str, str]) -> None:
-    """Put a service's message next to its field (``fields`` maps service to form names)."""
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for field, texts in errors.items():
-        for text in texts:
-            form.add_error(fields.get(field), text)
 
 
 def _render(request, member, *, form=None, undo_form=None, deputy_form=None, status=200):
